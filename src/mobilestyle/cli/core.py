@@ -1,0 +1,58 @@
+"""Core commands: inspect, export, stylize."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mobilestyle import frame
+from mobilestyle.cli.app import app
+
+console = Console()
+
+ArchOption = Annotated[Optional[str], typer.Option(
+    "--arch", help="Architecture, e.g. 'blocks=3,widths=32/64/128,conv=separable,norm=instance,"
+                   "upsample=transposed,padding=zero' (see `mobilestyle inspect --help`).")]
+
+
+@app.command()
+def inspect(
+    checkpoint: Annotated[Optional[Path], typer.Argument(help="A checkpoint (.npz); default: the --arch net.")] = None,
+    arch: ArchOption = None,
+    height: Annotated[int, typer.Option(help="Input height.")] = frame.INPUT_HEIGHT,
+    width: Annotated[int, typer.Option(help="Input width.")] = frame.INPUT_WIDTH,
+) -> None:
+    """Print the layers of a network with their exact parameter and MAC counts.
+
+    --arch keys: blocks (1-5), widths c1/c2/c3, block_widths (one per block), up_widths u1/u2,
+    conv full|separable, norm batch|instance, upsample nearest|transposed, padding reflect|zero,
+    output sigmoid|tanh150|clip, out_norm yes|no, eps, width (a multiplier).
+    """
+    from mobilestyle.networks.arch import ArchSpec
+    from mobilestyle.networks.checkpoint import load_checkpoint
+    from mobilestyle.networks.counting import layer_costs
+    from mobilestyle.networks.transformer_net import build_transformer_net
+
+    if checkpoint is not None:
+        ckpt = load_checkpoint(checkpoint)
+        spec, title = ckpt.arch, f"{checkpoint} ({ckpt.meta.get('style', 'unnamed')})"
+    else:
+        spec, title = ArchSpec.parse(arch), "TransformerNet"
+    if height < 4 or width < 4:
+        raise typer.BadParameter("height and width must be at least 4")
+    costs = layer_costs(build_transformer_net(spec, height, width))
+    table = Table(title=f"{title}\n{spec}", title_justify="left")
+    for column in ("layer", "kind", "output (HxWxC)", "parameters", "MMAC"):
+        table.add_column(column, justify="right" if column in ("parameters", "MMAC") else "left")
+    for cost in costs:
+        table.add_row(cost.name, cost.kind, "x".join(str(d) for d in cost.output_shape),
+                      f"{cost.parameters:,}", f"{cost.macs / 1e6:,.1f}" if cost.macs else "")
+    total_params = sum(c.parameters for c in costs)
+    total_macs = sum(c.macs for c in costs)
+    table.add_section()
+    table.add_row("total", "", "", f"{total_params:,}", f"{total_macs / 1e6:,.1f}")
+    console.print(table)
+    console.print(f"parameters: {total_params:,}   MACs per frame at {width}x{height}: "
+                  f"{total_macs:,} ({total_macs / 1e9:.1f} GMAC)")
