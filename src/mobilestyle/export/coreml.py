@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,9 +69,7 @@ class ResizeBilinear(keras.layers.Layer):
 
 
 def _quiet_coremltools():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", module="coremltools")
-    logging.getLogger("coremltools").setLevel(logging.ERROR)
     import coremltools as ct
 
     return ct
