@@ -56,3 +56,39 @@ def inspect(
     console.print(table)
     console.print(f"parameters: {total_params:,}   MACs per frame at {width}x{height}: "
                   f"{total_macs:,} ({total_macs / 1e9:.1f} GMAC)")
+
+
+@app.command()
+def export(
+    checkpoint: Annotated[Optional[Path], typer.Argument(help="Checkpoint (.npz) to export.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    name: Annotated[Optional[str], typer.Option(help="Model name (file stem); default: the style name.")] = None,
+    model_format: Annotated[str, typer.Option("--format", help="neuralnetwork (.mlmodel) or mlprogram (.mlpackage).")] = "neuralnetwork",
+    fp16: Annotated[bool, typer.Option("--fp16", help="Store half-precision weights.")] = False,
+    resize: Annotated[str, typer.Option(help="neuralnetwork 1080p layer: upsample (iOS 14, tf.image.resize sampling) "
+                                             "or resize-bilinear (iOS 13, align-corners sampling).")] = "upsample",
+    random_weights: Annotated[bool, typer.Option("--random-weights", help="Export an untrained net (for latency "
+                                                 "benchmarks and app smoke tests).")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for --random-weights.")] = 0,
+    arch: ArchOption = None,
+) -> None:
+    """Export a checkpoint to Core ML: image input `image` (853x480), image output `stylized` (1920x1080)."""
+    from mobilestyle.errors import UserError
+    from mobilestyle.export.coreml import default_name, export_coreml
+    from mobilestyle.networks.arch import ArchSpec
+    from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint
+
+    if random_weights == (checkpoint is not None):
+        raise UserError("give either a CHECKPOINT or --random-weights")
+    if random_weights:
+        ckpt = random_checkpoint(ArchSpec.parse(arch), seed)
+    else:
+        if arch is not None:
+            raise UserError("--arch goes with --random-weights; a checkpoint carries its own architecture")
+        ckpt = load_checkpoint(checkpoint)
+    with console.status("converting to Core ML..."):
+        result = export_coreml(ckpt, out, name or default_name(ckpt, checkpoint), model_format, fp16, resize)
+    console.print(f"wrote {result.model_path} ({result.file_bytes / 1e6:.2f} MB{', fp16 weights' if fp16 else ''}, "
+                  f"{result.model_format}, spec v{result.specification_version}, iOS {result.minimum_ios}+)")
+    console.print(f"wrote {result.contract_path}")
+    console.print(f"{result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC per frame")
