@@ -38,12 +38,13 @@ from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
 from mobilestyle.networks.transformer_net import build_transformer_net
-from mobilestyle.training.frames import evenly_spaced, list_images, load_frames
+from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
 from mobilestyle.training.teachers import load_teacher
 
 CURVE_FRAMES = 4
 LR_FLOOR = 0.05
 STATE_FORMAT = "mobilestyle.distill-state/1"
+FRAME_LOADER = "mobilestyle.images.load_frame"
 
 
 @dataclass
@@ -106,9 +107,9 @@ def work_dir(out: Path) -> Path:
 
 def split_content(config: DistillConfig) -> tuple[list[Path], list[Path]]:
     """Training and held-out photos: --eval-dir, or every 10th content photo."""
-    photos = list_images(config.content_dirs)
+    photos = list_photos(config.content_dirs)
     if config.eval_dir is not None:
-        held_out = list_images([config.eval_dir])
+        held_out = list_photos([config.eval_dir])
         train = [p for p in photos if p not in set(held_out)]
     else:
         if len(photos) < 2:
@@ -143,7 +144,7 @@ def _targets_key(teacher: Checkpoint, paths: list[Path], config: DistillConfig) 
     for name in sorted(teacher.weights):
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(teacher.weights[name]).tobytes())
-    digest.update(json.dumps([str(p) for p in paths] + [config.frame_width, config.frame_height]).encode())
+    digest.update(json.dumps([FRAME_LOADER, config.frame_width, config.frame_height, *map(str, paths)]).encode())
     return digest.hexdigest()
 
 
