@@ -126,11 +126,10 @@ def split_content(config: DistillConfig) -> tuple[list[Path], list[Path]]:
 def stylize_frames(model: keras.Model, frames: np.ndarray, progress: Progress | None = None,
                    label: str = "teacher") -> np.ndarray:
     """Run a model over uint8 frames one at a time; uint8 results."""
-    run = tf.function(lambda x: model(x, training=False))
     task = progress.add_task(label, total=len(frames), info="") if progress else None
     outputs = []
     for image in frames:
-        result = run(tf.constant(image[None].astype(np.float32)))[0].numpy()
+        result = model(image[None].astype(np.float32), training=False)[0].numpy()
         outputs.append(np.clip(np.rint(result), 0, 255).astype(np.uint8))
         if progress:
             progress.advance(task)
@@ -248,11 +247,11 @@ def write_grid(path: Path, content: np.ndarray, target: np.ndarray, student: np.
 
 
 def save_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Optimizer, step: int,
-               elapsed: float, curve: list[dict], config: DistillConfig) -> None:
+               elapsed: float, cpu_seconds: float, curve: list[dict], config: DistillConfig) -> None:
     arrays = {f"weight/{key}": value for key, value in model_weights(student).items()}
     arrays.update({f"optimizer/{index}": np.asarray(variable.numpy())
                    for index, variable in enumerate(optimizer.variables)})
-    header = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "curve": curve,
+    header = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "cpu_seconds": cpu_seconds, "curve": curve,
               "arch": config.arch.to_dict(), "recipe": config.recipe()}
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     with atomic_path(path) as tmp:
@@ -261,7 +260,7 @@ def save_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Opt
 
 
 def load_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Optimizer,
-               config: DistillConfig) -> tuple[int, float, list[dict]]:
+               config: DistillConfig) -> tuple[int, float, float, list[dict]]:
     if not path.is_file():
         raise UserError(f"--resume: no saved state at {path} (run without --resume first)")
     try:
@@ -281,7 +280,7 @@ def load_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Opt
     set_model_weights(student, weights)
     for variable, value in zip(optimizer.variables, slots):
         variable.assign(value)
-    return int(header["step"]), float(header["elapsed"]), list(header["curve"])
+    return int(header["step"]), float(header["elapsed"]), float(header["cpu_seconds"]), list(header["curve"])
 
 
 def budget_fraction(config: DistillConfig, step: int, elapsed: float) -> float:
@@ -339,17 +338,22 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         console.log(f"initialised {teacher_init(student, teacher)} student weights from the teacher")
     optimizer = keras.optimizers.Adam(config.lr)
     optimizer.build(student.trainable_variables)
-    step, elapsed, curve = 0, 0.0, []
+    step, elapsed, cpu_before, curve = 0, 0.0, 0.0, []
     if config.resume:
-        step, elapsed, curve = load_state(folder / "state.npz", student, optimizer, config)
+        step, elapsed, cpu_before, curve = load_state(folder / "state.npz", student, optimizer, config)
         console.log(f"resumed at step {step} ({elapsed / 60:.1f} min)")
     vgg = load_vgg_features(config.vgg_weights) if config.vgg_weights else None
     train_step = make_train_step(student, optimizer, vgg, config.feature_weight)
     eval_model = build_transformer_net(config.arch, config.frame_height, config.frame_width)
     curve_count = min(CURVE_FRAMES, len(eval_content))
 
+    cpu_started = time.process_time()
+
+    def cpu_seconds() -> float:
+        return cpu_before + time.process_time() - cpu_started
+
     def checkpoint(final: bool = False) -> Path:
-        save_state(folder / "state.npz", student, optimizer, step, elapsed, curve, config)
+        save_state(folder / "state.npz", student, optimizer, step, elapsed, cpu_seconds(), curve, config)
         meta = {"style": teacher.meta.get("style", "distilled"), "teacher": teacher.meta.get("teacher", str(config.teacher)),
                 "steps": step, "minutes": round(elapsed / 60, 2), "recipe": config.recipe(), "final": final}
         return save_checkpoint(Checkpoint.from_model(student, config.arch, meta), out, fp16=config.fp16)
@@ -357,11 +361,12 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
     def measure() -> None:
         set_model_weights(eval_model, model_weights(student))
         psnr, ssim, produced = evaluate(eval_model, eval_content[:curve_count], eval_target[:curve_count])
-        curve.append({"step": step, "minutes": round(elapsed / 60, 3), "psnr": round(psnr, 3), "ssim": round(ssim, 4)})
+        curve.append({"step": step, "minutes": round(elapsed / 60, 3), "cpu_minutes": round(cpu_seconds() / 60, 3),
+                      "psnr": round(psnr, 3), "ssim": round(ssim, 4)})
         write_grid(folder / "grid.png", eval_content, eval_target, produced)
         with atomic_path(folder / "curve.csv") as tmp:
             with open(tmp, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, ["step", "minutes", "psnr", "ssim"])
+                writer = csv.DictWriter(handle, list(curve[0]))
                 writer.writeheader()
                 writer.writerows(curve)
         console.log(f"step {step}  {elapsed / 60:.1f} min  held-out PSNR {psnr:.2f} dB  SSIM {ssim:.4f}")
@@ -399,7 +404,8 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
             checkpoint()
             console.log(f"interrupted at step {step}: state saved, continue with --resume")
             raise
-    measure()
+    if curve[-1]["step"] != step:
+        measure()
     path = checkpoint(final=True)
     set_model_weights(eval_model, model_weights(student))
     psnr, ssim, _ = evaluate(eval_model, eval_content, eval_target)
@@ -407,6 +413,7 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
     report = {
         "checkpoint": str(path), "teacher": teacher.meta.get("teacher", str(config.teacher)),
         "student_arch": str(config.arch), "steps": step, "minutes": round(elapsed / 60, 2),
+        "cpu_minutes": round(cpu_seconds() / 60, 2),
         "steps_per_second": round(trained_steps / train_seconds, 3) if train_seconds else None,
         "teacher_targets_seconds": round(targets_seconds, 1),
         "final_loss": loss_value,
