@@ -156,3 +156,26 @@ def test_held_out_photos_are_every_tenth_or_the_eval_folder(tmp_path, teacher, p
     assert len(train) == 9 and not set(train) & set(held_out)
     with pytest.raises(UserError, match="no training photos left"):
         split_content(tiny_config(teacher, photos, tmp_path / "s.npz", eval_dir=photos))
+
+
+def write_small_vgg(path: Path) -> Path:
+    """A VGG19-named .npz with the four conv layers the feature loss uses, at small widths."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for name, cin, cout in (("block1_conv1", 3, 4), ("block1_conv2", 4, 4), ("block2_conv1", 4, 8),
+                            ("block2_conv2", 8, 8)):
+        arrays[f"{name}.kernel"] = rng.normal(0, 0.1, (3, 3, cin, cout)).astype(np.float32)
+        arrays[f"{name}.bias"] = np.zeros(cout, np.float32)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_vgg_feature_loss_trains_and_bad_vgg_files_are_user_errors(tmp_path, teacher, photos):
+    vgg = write_small_vgg(tmp_path / "vgg.npz")
+    report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", vgg_weights=vgg, steps=1))
+    assert report["steps"] == 1 and np.isfinite(report["final_loss"])
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(UserError, match="lacks block1_conv1.kernel"):
+        distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "other.npz"))
+    with pytest.raises(UserError, match="--vgg-weights .* does not exist"):
+        distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "missing.npz"))
