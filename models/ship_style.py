@@ -1,10 +1,12 @@
-"""Copy a finished distillation into models/: `<style>.npz` (fp16 student) and `<style>.json` (metadata).
+"""Copy a distilled student into models/: `<style>.npz` (fp16 student) and `<style>.json` (metadata).
 
-Usage: python models/ship_style.py --style muse --work /work/runs/muse/muse.distill
+Usage: python models/ship_style.py --style muse --checkpoint /work/runs/muse_init/muse.npz
 
+The checkpoint is the `--out` of a `mobilestyle distill` run (finished, or its latest periodic save).
 The metadata records the source painting and its licence status, the teacher, the recipe (the exact
-`mobilestyle distill` command, steps, minutes) and the quality measured by that run: PSNR/SSIM of
-student vs teacher at 853x480 on its held-out photos (the BSDS500 test split).
+`mobilestyle distill` command, steps, minutes) and the quality, measured here on the shipped fp16
+weights: PSNR/SSIM of student vs teacher at 853x480 on the run's held-out frames (the teacher's
+frames cached in the run's work folder; for the shipped styles, the BSDS500 test split).
 """
 
 import argparse
@@ -12,8 +14,11 @@ import json
 import shlex
 from pathlib import Path
 
+import numpy as np
+
 from mobilestyle.files import atomic_path
 from mobilestyle.networks.checkpoint import load_checkpoint, save_checkpoint
+from mobilestyle.training.distill import evaluate, work_dir
 
 MODELS = Path(__file__).resolve().parent
 STYLES = {
@@ -52,31 +57,38 @@ def command_line(recipe: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--style", required=True, choices=sorted(STYLES))
-    parser.add_argument("--work", type=Path, required=True, help="the run's <checkpoint>.distill folder")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="the --out of a mobilestyle distill run")
     args = parser.parse_args()
 
-    report = json.loads((args.work / "report.json").read_text())
     info = STYLES[args.style]
-    checkpoint = load_checkpoint(Path(report["checkpoint"]))
-    quality = {"psnr_db": report["eval"]["psnr_db"], "ssim": report["eval"]["ssim"],
-               "frames": report["eval"]["frames"], "size": report["eval"]["size"],
-               "held_out": "BSDS500 test split (evenly spaced photos, 16:9 centre crop)",
-               "measured_by": "mobilestyle distill's final report (student vs teacher)"}
+    checkpoint = load_checkpoint(args.checkpoint)
+    recipe = checkpoint.meta["recipe"]
+    shipped = MODELS / f"{args.style}.npz"
+    checkpoint.weights = {key: value.astype(np.float16).astype(np.float32) for key, value in checkpoint.weights.items()}
+    with np.load(work_dir(args.checkpoint) / "eval_targets.npz", allow_pickle=False) as data:
+        content, target = data["content"], data["target"]
+    model = checkpoint.build_model(content.shape[1], content.shape[2])
+    psnr, ssim, _ = evaluate(model, content, target)
+    quality = {"psnr_db": round(psnr, 2), "ssim": round(ssim, 4), "frames": len(content),
+               "size": f"{content.shape[2]}x{content.shape[1]}",
+               "held_out": f"{recipe['eval_dir']} ({len(content)} evenly spaced photos, 16:9 centre crop)",
+               "measured_by": "models/ship_style.py on the shipped fp16 weights, student vs teacher"}
     metadata = {
-        "style": args.style, "checkpoint": f"{args.style}.npz", "source_painting": info["painting"],
+        "style": args.style, "checkpoint": shipped.name, "source_painting": info["painting"],
         "public_domain": info["public_domain"], "licence": info["licence"],
-        "teacher": TEACHER_SOURCE.format(name=info["teacher"]), "student_arch": report["student_arch"],
-        "recipe": {"command": command_line(report["recipe"]), "steps": report["steps"],
-                   "minutes": report["minutes"], "steps_per_second": report["steps_per_second"],
+        "teacher": TEACHER_SOURCE.format(name=info["teacher"]), "student_arch": recipe["arch"],
+        "recipe": {"command": command_line(recipe), "steps": checkpoint.meta["steps"],
+                   "minutes": checkpoint.meta["minutes"], "finished": checkpoint.meta.get("final", False),
                    "machine": "shared 2-core CPU, no GPU"},
         "quality": quality,
     }
     checkpoint.meta.update({"style": args.style, "source_painting": info["painting"], "licence": info["licence"],
                             "quality": quality})
-    save_checkpoint(checkpoint, MODELS / f"{args.style}.npz", fp16=True)
+    save_checkpoint(checkpoint, shipped, fp16=True)
     with atomic_path(MODELS / f"{args.style}.json") as tmp:
         tmp.write_text(json.dumps(metadata, indent=2) + "\n")
-    print(f"shipped {args.style}: PSNR {quality['psnr_db']} dB, SSIM {quality['ssim']} -> {MODELS}")
+    print(f"shipped {args.style} (step {checkpoint.meta['steps']}): PSNR {quality['psnr_db']} dB, "
+          f"SSIM {quality['ssim']} on {len(content)} held-out frames -> {shipped}")
 
 
 if __name__ == "__main__":
