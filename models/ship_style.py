@@ -71,7 +71,8 @@ def main() -> None:
     psnr, ssim, _ = evaluate(model, content, target)
     quality = {"psnr_db": round(psnr, 2), "ssim": round(ssim, 4), "frames": len(content),
                "size": f"{content.shape[2]}x{content.shape[1]}",
-               "held_out": f"{recipe['eval_dir'] or 'every 10th content photo'} ({len(content)} evenly spaced, 16:9 centre crop)",
+               "held_out": f"{recipe['eval_dir'] or 'every 10th content photo'} "
+                           f"({len(content)} evenly spaced, 16:9 centre crop)",
                "measured_by": "models/ship_style.py on the shipped fp16 weights, student vs teacher"}
     metadata = {
         "style": args.style, "checkpoint": shipped.name, "source_painting": info["painting"],
