@@ -9,9 +9,10 @@ term. The learning rate follows a cosine from `lr` to 5% of it over the step or 
 
 Outputs beside `--out CKPT`, in the work folder `CKPT-without-suffix.distill/`:
 `state.npz` (student weights, optimizer state, step, elapsed time: what `--resume` reads),
-`targets.npz` (cached teacher frames), `grid.png` (content | teacher | student, refreshed at every
-evaluation), `curve.csv` (PSNR vs minutes on a few held-out frames) and `report.json` (final
-PSNR/SSIM of student vs teacher on the held-out frames at 853x480).
+`targets.npz` / `eval_targets.npz` (cached content and teacher frames), `grid.png` (content | teacher |
+student, refreshed at every evaluation), `curve.csv` (PSNR/SSIM vs step, wall and CPU minutes on a
+few held-out frames) and `report.json` (final PSNR/SSIM of student vs teacher on all the held-out
+frames at 853x480). PSNR is capped at 100 dB (identical frames).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from mobilestyle.training.teachers import load_teacher
 
 CURVE_FRAMES = 4
 LR_FLOOR = 0.05
+MAX_PSNR = 100.0
 STATE_FORMAT = "mobilestyle.distill-state/1"
 FRAME_LOADER = "mobilestyle.images.load_frame"
 
@@ -225,7 +227,7 @@ def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
 
 
 def psnr_ssim(reference: np.ndarray, image: np.ndarray) -> tuple[float, float]:
-    psnr = peak_signal_noise_ratio(reference, image, data_range=255)
+    psnr = min(MAX_PSNR, peak_signal_noise_ratio(reference, image, data_range=255))
     ssim = structural_similarity(reference, image, channel_axis=-1, data_range=255)
     return float(psnr), float(ssim)
 
