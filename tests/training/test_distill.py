@@ -179,3 +179,10 @@ def test_vgg_feature_loss_trains_and_bad_vgg_files_are_user_errors(tmp_path, tea
         distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "other.npz"))
     with pytest.raises(UserError, match="--vgg-weights .* does not exist"):
         distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "missing.npz"))
+
+
+def test_a_student_that_is_the_teacher_scores_the_psnr_cap(tmp_path, teacher, photos):
+    """Content frames, teacher frames, crops and evaluation line up: a copy of the teacher is exact."""
+    report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", arch=TINY_TEACHER, init="teacher",
+                                 steps=1, lr=1e-12))
+    assert report["curve"][0]["psnr"] == 100.0 and report["curve"][0]["ssim"] == 1.0

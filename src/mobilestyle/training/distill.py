@@ -227,7 +227,8 @@ def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
 
 
 def psnr_ssim(reference: np.ndarray, image: np.ndarray) -> tuple[float, float]:
-    psnr = min(MAX_PSNR, peak_signal_noise_ratio(reference, image, data_range=255))
+    identical = np.array_equal(reference, image)
+    psnr = MAX_PSNR if identical else min(MAX_PSNR, peak_signal_noise_ratio(reference, image, data_range=255))
     ssim = structural_similarity(reference, image, channel_axis=-1, data_range=255)
     return float(psnr), float(ssim)
 
