@@ -4,9 +4,9 @@
 #      with a real Swift toolchain, Debian trixie's swiftlang, inside a cached chroot;
 #   2. every app source under ios_app/StyleCam is parsed with `swiftc -parse` (Apple's frameworks do
 #      not exist on Linux, so the app cannot be type-checked here);
-#   3. the Metal shaders get a C++17 syntax check against ios_app/tools/metal_stub/metal_stdlib;
+#   3. the Metal shaders get a C++17 syntax check (g++) against ios_app/tools/metal_stub/metal_stdlib;
 #   4. the project file is read by Foundation's plutil (the old-style plist format Xcode writes);
-#   5. a self-test breaks a copy of the sources and asserts that checks 1-3 then fail.
+#   5. a self-test breaks a copy of the sources and asserts that each check then fails.
 #
 # Usage: scripts/ci_swift.sh [--no-self-test | --self-test]
 # Environment: MOBILESTYLE_SWIFT_CHROOT (chroot location), MOBILESTYLE_DEBIAN_MIRROR.
@@ -18,7 +18,6 @@ APP_DIR="$REPO/ios_app"
 PACKAGE_DIR="$APP_DIR/StyleCamCore"
 SOURCES_DIR="$APP_DIR/StyleCam"
 PROJECT_FILE="$APP_DIR/StyleCam.xcodeproj/project.pbxproj"
-METAL_STUB_DIR="$APP_DIR/tools/metal_stub"
 # Attributes the Metal shaders may use; the stub cannot declare attributes, so they are checked by name.
 METAL_ATTRIBUTES="position vertex_id instance_id stage_in buffer texture sampler color"
 
@@ -67,14 +66,19 @@ check() {
     rm -f "$log"
 }
 
-# Runs a check that must fail on deliberately broken input.
+# Runs a check that must fail on deliberately broken input, with output matching the expected reason
+# (so that a check failing for an unrelated reason, such as a wrong path, is not taken for a catch).
 check_fails() {
-    local name=$1 log
-    shift
+    local name=$1 reason=$2 log
+    shift 2
     log=$(mktemp)
     if "$@" >"$log" 2>&1; then
         echo "ci_swift: [FAIL] self-test: $name passed on broken input, so it cannot catch errors" >&2
         sed 's/^/    /' "$log" | tail -n 20 >&2
+        FAILED+=("self-test: $name")
+    elif ! grep -qE "$reason" "$log"; then
+        echo "ci_swift: [FAIL] self-test: $name failed, but not with /$reason/; its output:" >&2
+        sed 's/^/    /' "$log" | tail -n 40 >&2
         FAILED+=("self-test: $name")
     else
         echo "ci_swift: [PASS] self-test: $name fails on broken input"
@@ -119,14 +123,19 @@ metal_syntax() {
         done
         [ -z "$unknown" ] || { echo "$shader uses unknown Metal attributes:$unknown"; return 1; }
         echo "g++ -fsyntax-only $shader"
-        g++ -fsyntax-only -x c++ -std=c++17 -Wall -Wextra -Werror -Wno-attributes -I "$METAL_STUB_DIR" "$shader" || return 1
+        g++ -fsyntax-only -x c++ -std=c++17 -Wall -Wextra -Werror -Wno-attributes -I "$app/tools/metal_stub" "$shader" || return 1
     done
 }
 
+# Foundation's plutil (shipped with swiftlang) reads the old-style plist; it exits 0 even on a parse
+# error, so success is its "OK" line.
 project_plist_lint() {
+    local project=$1 output
     mkdir -p "$(swift_chroot_dir)/work/project"
-    cp "$PROJECT_FILE" "$(swift_chroot_dir)/work/project/project.pbxproj"
-    swift_chroot_run "/usr/libexec/swift/bin/plutil -lint /work/project/project.pbxproj"
+    cp "$project" "$(swift_chroot_dir)/work/project/project.pbxproj"
+    output=$(swift_chroot_run "/usr/libexec/swift/bin/plutil -lint -- /work/project/project.pbxproj 2>&1")
+    echo "$output"
+    [ "$output" = "/work/project/project.pbxproj: OK" ]
 }
 
 break_swift_syntax() {
@@ -159,24 +168,28 @@ self_test() {
 
     break_swift_syntax "$app_source"
     stage_app selftest-parse "$broken/ios_app"
-    check_fails "swiftc -parse of app sources" swift_parse_app_sources selftest-parse
+    check_fails "swiftc -parse of app sources" "error: expected" swift_parse_app_sources selftest-parse
 
     cp "$core_source" "$core_source.orig"
     break_swift_types "$core_source"
     stage_app selftest-build "$broken/ios_app"
-    check_fails "StyleCamCore build" swift_package_tests selftest-build
+    check_fails "StyleCamCore build" "FramePacer.swift:[0-9]+:[0-9]+: error: cannot convert value" swift_package_tests selftest-build
     mv "$core_source.orig" "$core_source"
 
     if break_test_expectation "$test_source"; then
         stage_app selftest-test "$broken/ios_app"
-        check_fails "StyleCamCore tests" swift_package_tests selftest-test
+        check_fails "StyleCamCore tests" "XCTAssertEqual failed: \\(\"150\"\\) is not equal to \\(\"151\"\\)" swift_package_tests selftest-test
     else
         echo "ci_swift: [FAIL] self-test: the expectation to break is no longer in FramePacerTests.swift" >&2
         FAILED+=("self-test: StyleCamCore tests")
     fi
 
     printf '\nfragment float4 deliberatelyBroken() { return undeclaredValue; }\n' >>"$shader"
-    check_fails "Metal syntax check" metal_syntax "$broken/ios_app"
+    check_fails "Metal syntax check" "undeclaredValue" metal_syntax "$broken/ios_app"
+
+    local project="$broken/ios_app/StyleCam.xcodeproj/project.pbxproj"
+    sed -i '0,/isa = PBXGroup;/s//isa = PBXGroup/' "$project"
+    check_fails "project.pbxproj plutil -lint" "missing semicolon|not in the correct format" project_plist_lint "$project"
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (it uses chroot and a private mount namespace)"
@@ -194,7 +207,7 @@ if [ "$RUN_MAIN" = 1 ]; then
     check "StyleCamCore build and XCTest" swift_package_tests main
     check "swiftc -parse of app sources" swift_parse_app_sources main
     check "Metal shader syntax" metal_syntax "$APP_DIR"
-    check "project.pbxproj plutil -lint" project_plist_lint
+    check "project.pbxproj plutil -lint" project_plist_lint "$PROJECT_FILE"
 fi
 if [ "$RUN_SELF_TEST" = 1 ]; then
     self_test

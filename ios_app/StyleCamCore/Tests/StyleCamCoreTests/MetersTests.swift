@@ -51,3 +51,21 @@ final class MetersTests: XCTestCase {
         )
     }
 }
+
+final class LiveStatisticsTests: XCTestCase {
+    func testHUDLineFromConcurrentRecorders() {
+        let statistics = LiveStatistics(fpsWindow: 10, latencySamples: 1000)
+        DispatchQueue.concurrentPerform(iterations: 100) { _ in
+            statistics.recordLatency(0.050)
+        }
+        for index in 0..<50 {
+            statistics.recordDisplayedFrame(at: Double(index) / 7.5)
+        }
+        var counters = FrameCounters()
+        counters.offered = 100
+        XCTAssertNotNil(statistics.displayedFramesPerSecond)
+        XCTAssertTrue(statistics.hudLine(counters: counters).hasPrefix("7.5 fps | 50 ms (max 50 ms)"), statistics.hudLine(counters: counters))
+        statistics.reset()
+        XCTAssertEqual(statistics.hudLine(counters: counters), "-- fps | -- ms (max -- ms) | dropped 0/100")
+    }
+}
