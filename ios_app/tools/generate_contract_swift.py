@@ -71,6 +71,7 @@ def render_swift(contract: dict[str, Any]) -> str:
     output_min, output_max = _pixel_range(contract, "output")
     constants = [
         ("contractFormat", f'"{CONTRACT_FORMAT}"'),
+        ("featureType", '"image"'),
         ("inputName", f'"{_word(contract, "input", "name")}"'),
         ("inputColorLayout", f'"{_word(contract, "input", "color_layout")}"'),
         ("inputWidth", str(_int(contract, "input", "width"))),

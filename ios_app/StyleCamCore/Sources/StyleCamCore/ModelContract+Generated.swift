@@ -4,6 +4,7 @@
 /// What every exported mobilestyle model expects and returns, as written in its contract file.
 public enum ModelContractConstants {
     public static let contractFormat = "mobilestyle.contract/1"
+    public static let featureType = "image"
     public static let inputName = "image"
     public static let inputColorLayout = "RGB"
     public static let inputWidth = 853

@@ -52,7 +52,10 @@ public struct ModelContract: Codable, Equatable, Sendable {
     /// Checks that the model takes and returns what the app feeds and draws (`ModelContractConstants`).
     public func validateForApp() throws {
         try expect(format == ModelContractConstants.contractFormat, "format is \(format), expected \(ModelContractConstants.contractFormat)")
-        try expect(input.type == "image" && output.type == "image", "input and output must be images")
+        try expect(
+            input.type == ModelContractConstants.featureType && output.type == ModelContractConstants.featureType,
+            "input and output must be \(ModelContractConstants.featureType) features"
+        )
         try expect(input.name == ModelContractConstants.inputName, "input is named \(input.name), the app feeds \(ModelContractConstants.inputName)")
         try expect(output.name == ModelContractConstants.outputName, "output is named \(output.name), the app reads \(ModelContractConstants.outputName)")
         try expect(input.colorLayout == ModelContractConstants.inputColorLayout, "input colour layout is \(input.colorLayout)")
