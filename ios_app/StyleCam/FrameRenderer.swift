@@ -6,15 +6,16 @@ import UIKit
 
 /// Draws the latest stylized frame (a BGRA CVPixelBuffer) into an MTKView, aspect-fitted and rotated
 /// for the interface orientation, through the pass-through shaders in Shaders.metal.
-final class FrameRenderer: NSObject, MTKViewDelegate, @unchecked Sendable {
+///
+/// The inference queue puts frames into `mailbox` and then asks the main actor to `drawLatestFrame()`.
+@MainActor
+final class FrameRenderer: NSObject, MTKViewDelegate {
     let device: MTLDevice
     private let commandQueue: MTLCommandQueue
     private let pipelineState: MTLRenderPipelineState
     private let textureCache: CVMetalTextureCache
     private let statistics: LiveStatistics
-    private let lock = NSLock()
-    private var latestFrame: CVPixelBuffer?
-    private var latestFrameIsNew = false
+    let mailbox = LatestFrameMailbox<CVPixelBuffer>()
     private weak var view: MTKView?
 
     init(statistics: LiveStatistics) throws {
@@ -42,7 +43,7 @@ final class FrameRenderer: NSObject, MTKViewDelegate, @unchecked Sendable {
         self.statistics = statistics
     }
 
-    /// Makes `view` draw on demand, whenever `display` hands over a new frame.
+    /// Makes `view` draw on demand: when a new frame is in the mailbox and when its size changes.
     func attach(to view: MTKView) {
         view.device = device
         view.delegate = self
@@ -54,37 +55,23 @@ final class FrameRenderer: NSObject, MTKViewDelegate, @unchecked Sendable {
         self.view = view
     }
 
-    /// Called from the inference queue with each stylized frame.
-    func display(_ frame: CVPixelBuffer) {
-        lock.lock()
-        latestFrame = frame
-        latestFrameIsNew = true
-        lock.unlock()
-        DispatchQueue.main.async { [weak self] in
-            self?.view?.draw()
-        }
+    func drawLatestFrame() {
+        view?.draw()
     }
 
     func clear() {
-        lock.lock()
-        latestFrame = nil
-        lock.unlock()
-        DispatchQueue.main.async { [weak self] in
-            self?.view?.draw()
-        }
+        mailbox.clear()
+        view?.draw()
     }
 
     func mtkView(_ view: MTKView, drawableSizeWillChange size: CGSize) {
-        view.draw()
+        Task { [weak view] in
+            view?.draw()
+        }
     }
 
     func draw(in view: MTKView) {
-        lock.lock()
-        let frame = latestFrame
-        let isNew = latestFrameIsNew
-        latestFrameIsNew = false
-        lock.unlock()
-
+        let (frame, isNew) = mailbox.take()
         guard let passDescriptor = view.currentRenderPassDescriptor,
               let drawable = view.currentDrawable,
               let commandBuffer = commandQueue.makeCommandBuffer(),

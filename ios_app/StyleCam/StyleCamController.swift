@@ -12,7 +12,7 @@ final class StyleCamController: ObservableObject {
 
     let renderer: FrameRenderer?
     private let rendererError: String?
-    private let statistics = LiveStatistics()
+    private let statistics: LiveStatistics
     private let camera = CameraCapture()
     private let pipeline: StylePipeline
     private var entries: [CatalogEntry] = []
@@ -20,6 +20,8 @@ final class StyleCamController: ObservableObject {
     private var isStarted = false
 
     init() {
+        let statistics = LiveStatistics()
+        let renderer: FrameRenderer?
         do {
             renderer = try FrameRenderer(statistics: statistics)
             rendererError = nil
@@ -27,7 +29,13 @@ final class StyleCamController: ObservableObject {
             renderer = nil
             rendererError = String(describing: error)
         }
-        pipeline = StylePipeline(statistics: statistics, renderer: renderer)
+        self.statistics = statistics
+        self.renderer = renderer
+        pipeline = StylePipeline(statistics: statistics, frames: renderer?.mailbox) { [weak renderer] in
+            Task { @MainActor in
+                renderer?.drawLatestFrame()
+            }
+        }
         hudLine = statistics.hudLine(counters: FrameCounters())
         pipeline.onError { [weak self] message in
             Task { @MainActor in

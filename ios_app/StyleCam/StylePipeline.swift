@@ -9,15 +9,18 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
     private let inferenceQueue = DispatchQueue(label: "StyleCam.inference", qos: .userInitiated)
     private let gate = FrameGate(targetFPS: Double(ModelContractConstants.fpsTarget))
     private let statistics: LiveStatistics
-    private let renderer: FrameRenderer?
+    private let frames: LatestFrameMailbox<CVPixelBuffer>?
+    private let requestDraw: @Sendable () -> Void
     private var errorHandler: (@Sendable (String) -> Void)?
     private let lock = NSLock()
     private var model: StyleModel?
     private var lastError: String?
 
-    init(statistics: LiveStatistics, renderer: FrameRenderer?) {
+    /// Stylized frames go into `frames`; `requestDraw` is called after each one (on the inference queue).
+    init(statistics: LiveStatistics, frames: LatestFrameMailbox<CVPixelBuffer>?, requestDraw: @escaping @Sendable () -> Void) {
         self.statistics = statistics
-        self.renderer = renderer
+        self.frames = frames
+        self.requestDraw = requestDraw
     }
 
     /// Receives a readable message, once per distinct failure, on the inference queue.
@@ -54,7 +57,8 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
             do {
                 let stylized = try model.stylize(frame)
                 statistics.recordLatency(CACurrentMediaTime() - start)
-                renderer?.display(stylized)
+                frames?.put(stylized)
+                requestDraw()
             } catch {
                 report("Style \(model.name) failed: \(error)")
             }
