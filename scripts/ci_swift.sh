@@ -203,9 +203,10 @@ self_test() {
 [ "$(id -u)" = 0 ] || die "needs root (it uses chroot and a private mount namespace)"
 [ -d "$PACKAGE_DIR" ] && [ -d "$SOURCES_DIR" ] || die "ios_app/StyleCamCore or ios_app/StyleCam is missing"
 command -v g++ >/dev/null || die "g++ is missing on the host (apt-get install g++); it syntax-checks the Metal shaders"
-swift_chroot_ensure || die "the Swift toolchain chroot could not be set up at $(swift_chroot_dir)"
+mkdir -p "$(dirname "$(swift_chroot_dir)")" || die "cannot create $(dirname "$(swift_chroot_dir)")"
 exec 9>"$(swift_chroot_dir).lock"
-flock 9 || die "cannot lock $(swift_chroot_dir).lock"
+flock 9 || die "cannot lock $(swift_chroot_dir).lock (another ci_swift.sh run holds it)"
+swift_chroot_ensure || die "the Swift toolchain chroot could not be set up at $(swift_chroot_dir)"
 swift_chroot_run "swift --version" >/dev/null 2>&1 || die "swift does not run in $(swift_chroot_dir); delete it to rebuild"
 echo "ci_swift: toolchain: $(swift_chroot_run 'swift --version 2>&1' | head -n 1)"
 WORK=$(mktemp -d)
