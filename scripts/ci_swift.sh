@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The iOS app's checks that run on Linux:
 #   1. StyleCamCore (the app's platform-independent Swift package) is built and its XCTest tests run
-#      with a real Swift toolchain, Debian trixie's swiftlang, inside a cached chroot;
+#      with a real Swift toolchain, Debian trixie's swiftlang, inside a cached chroot.
 #      The library is also built alone in Swift 6 language mode with warnings as errors;
 #   2. every app source under ios_app/StyleCam is parsed with `swiftc -parse` (Apple's frameworks do
 #      not exist on Linux, so the app cannot be type-checked here);
