@@ -56,3 +56,69 @@ def inspect(
     console.print(table)
     console.print(f"parameters: {total_params:,}   MACs per frame at {width}x{height}: "
                   f"{total_macs:,} ({total_macs / 1e9:.1f} GMAC)")
+
+
+@app.command()
+def export(
+    checkpoint: Annotated[Optional[Path], typer.Argument(help="Checkpoint (.npz) to export.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    name: Annotated[Optional[str], typer.Option(help="Model name (file stem); default: the style name.")] = None,
+    model_format: Annotated[str, typer.Option("--format", help="neuralnetwork (.mlmodel) or mlprogram (.mlpackage).")] = "neuralnetwork",
+    fp16: Annotated[bool, typer.Option("--fp16", help="Store half-precision weights.")] = False,
+    resize: Annotated[str, typer.Option(help="neuralnetwork 1080p layer: upsample (iOS 14, tf.image.resize sampling) "
+                                             "or resize-bilinear (iOS 13, align-corners sampling).")] = "upsample",
+    random_weights: Annotated[bool, typer.Option("--random-weights", help="Export an untrained net (for latency "
+                                                 "benchmarks and app smoke tests).")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for --random-weights.")] = 0,
+    arch: ArchOption = None,
+) -> None:
+    """Export a checkpoint to Core ML: image input `image` (853x480), image output `stylized` (1920x1080)."""
+    from mobilestyle.errors import UserError
+    from mobilestyle.export.coreml import default_name, export_coreml
+    from mobilestyle.networks.arch import ArchSpec
+    from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint
+
+    if random_weights == (checkpoint is not None):
+        raise UserError("give either a CHECKPOINT or --random-weights")
+    if random_weights:
+        ckpt = random_checkpoint(ArchSpec.parse(arch), seed)
+    else:
+        if arch is not None:
+            raise UserError("--arch goes with --random-weights; a checkpoint carries its own architecture")
+        ckpt = load_checkpoint(checkpoint)
+    with console.status("converting to Core ML..."):
+        result = export_coreml(ckpt, out, name or default_name(ckpt, checkpoint), model_format, fp16, resize)
+    console.print(f"wrote {result.model_path} ({result.file_bytes / 1e6:.2f} MB{', fp16 weights' if fp16 else ''}, "
+                  f"{result.model_format}, spec v{result.specification_version}, iOS {result.minimum_ios}+)")
+    console.print(f"wrote {result.contract_path}")
+    console.print(f"{result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC per frame")
+
+
+@app.command()
+def stylize(
+    images: Annotated[list[Path], typer.Argument(help="Photos to stylize.")],
+    model: Annotated[Path, typer.Option("--model", help="An exported .mlmodel.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png.")] = Path("out"),
+    backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino or onnxruntime.")] = "auto",
+) -> None:
+    """Stylize photos with an exported model, run on Linux by mobilestyle's Core ML runner (1920x1080 PNGs)."""
+    from rich.progress import Progress
+
+    from mobilestyle.errors import UserError
+    from mobilestyle.files import ensure_writable_dir
+    from mobilestyle.images import load_frame, save_png
+    from mobilestyle.runner import ModelRunner
+
+    stems = [image.stem for image in images]
+    duplicates = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if duplicates:
+        raise UserError(f"several inputs would be written to the same file: {', '.join(duplicates)}.png")
+    runner = ModelRunner(model, backend=backend)
+    frames = [load_frame(image, *runner.input_size) for image in images]
+    ensure_writable_dir(out)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"stylizing with {runner.backend}", total=len(frames))
+        for image, frame_rgb in zip(images, frames):
+            path = save_png(runner.run(frame_rgb), out / f"{image.stem}.png")
+            progress.advance(task)
+            console.print(f"wrote {path}")

@@ -48,6 +48,8 @@ class ArchSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        if len(self.widths) != 3:
+            raise UserError(f"widths needs 3 values (c1/c2/c3), got {len(self.widths)}")
         if self.block_widths is None:
             object.__setattr__(self, "block_widths", (self.widths[2],) * self.blocks)
         else:

@@ -1,0 +1,26 @@
+"""Shared fixtures. Tests that need ../shared/data skip with a reason when it is absent."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data folder {SHARED_DATA} is absent (only the project's own checkouts have it)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def astronaut_frame() -> np.ndarray:
+    """A real photo (scikit-image ships it) fitted to the model input, 853x480 RGB uint8."""
+    from skimage import data
+
+    from mobilestyle.images import fit_frame
+
+    return fit_frame(data.astronaut())
