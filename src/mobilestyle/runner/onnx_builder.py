@@ -76,9 +76,6 @@ class GraphBuilder:
     def resolve(self, name: str) -> str:
         return self._aliases.get(name, name)
 
-    def constant_value(self, name: str) -> np.ndarray | None:
-        return self._constants.get(self.resolve(name))
-
     def shape(self, name: str) -> tuple[int, ...]:
         return self._type_of(self.resolve(name))[1]
 
