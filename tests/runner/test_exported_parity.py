@@ -3,13 +3,12 @@ and compare with the Keras model on the same real photo (in the style of coremlt
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from mobilestyle import frame
 from mobilestyle.export.coreml import export_coreml
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import random_checkpoint
 from mobilestyle.runner import ModelRunner
+from mobilestyle.runner.parity import keras_reference
 
 MAX_ABS_ERROR = 1.0
 
@@ -27,18 +26,6 @@ VARIANTS = {
     "lengstrom_teacher": "blocks=5,norm=instance,upsample=transposed,padding=zero,output=tanh150,out_norm=yes,eps=0.001",
     "separable_instance_zero": "blocks=2,conv=separable,norm=instance,padding=zero,upsample=transposed,width=0.75",
 }
-
-
-def keras_reference(checkpoint, rgb: np.ndarray, align_corners: bool = False) -> np.ndarray:
-    """The Keras net at 853x480 followed by the same bilinear 1080p resize the exported model does."""
-    net = checkpoint.build_model(frame.INPUT_HEIGHT, frame.INPUT_WIDTH)
-    small = net(rgb[None].astype(np.float32))
-    size = (frame.OUTPUT_HEIGHT, frame.OUTPUT_WIDTH)
-    if align_corners:
-        big = tf.compat.v1.image.resize_bilinear(small, size, align_corners=True)
-    else:
-        big = tf.image.resize(small, size, method="bilinear")
-    return np.clip(big.numpy()[0], 0, 255)
 
 
 def _report(name: str, error: float) -> None:
