@@ -7,6 +7,7 @@ import tensorflow as tf
 from coremltools.converters.mil import Builder as mb
 
 from mobilestyle.errors import UserError
+from mobilestyle.runner.mil_to_onnx import program_to_onnx
 from tests.runner.mil_programs import converted_spec, run_program, run_single
 
 RNG = np.random.default_rng(12)
@@ -230,7 +231,5 @@ def test_declared_shapes_are_checked():
     block = spec.mlProgram.functions["main"].block_specializations["CoreML5"]
     relu = next(op for op in block.operations if op.type == "relu")
     relu.outputs[0].type.tensorType.dimensions[3].constant.size = 5
-    from mobilestyle.runner.mil_to_onnx import program_to_onnx
-
     with pytest.raises(UserError, match=r"declares shape \(1, 2, 3, 5\), the translation computes \(1, 2, 3, 4\)"):
         program_to_onnx(spec, model_dir)
