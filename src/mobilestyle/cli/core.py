@@ -97,7 +97,7 @@ def export(
 @app.command()
 def stylize(
     images: Annotated[list[Path], typer.Argument(help="Photos to stylize.")],
-    model: Annotated[Path, typer.Option("--model", help="An exported .mlmodel.")],
+    model: Annotated[Path, typer.Option("--model", help="An exported .mlmodel or .mlpackage.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png.")] = Path("out"),
     backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino or onnxruntime.")] = "auto",
 ) -> None:
