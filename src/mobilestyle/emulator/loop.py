@@ -67,8 +67,8 @@ class PhoneLoop:
         self._result_ready = threading.Condition()
         self._latest: Result | None = None
         self._errors: list[BaseException] = []
-        self._threads = [threading.Thread(target=self._guard, args=(self._capture,), name="capture", daemon=True),
-                         threading.Thread(target=self._guard, args=(self._infer,), name="inference", daemon=True)]
+        self._threads = [threading.Thread(target=self._guard, args=(self._infer,), name="inference", daemon=True),
+                         threading.Thread(target=self._guard, args=(self._capture,), name="capture", daemon=True)]
 
     def start(self) -> "PhoneLoop":
         for thread in self._threads:
@@ -99,7 +99,7 @@ class PhoneLoop:
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for both threads; re-raise the first error either of them hit."""
-        for thread in self._threads:
+        for thread in reversed(self._threads):
             thread.join(timeout)
         self.raise_errors()
 
@@ -129,7 +129,7 @@ class PhoneLoop:
 
     def _end_jobs(self) -> None:
         """Tell inference that no more frames come (unless it has already stopped on an error)."""
-        while self._threads[1].is_alive():
+        while not self._finished.is_set():
             try:
                 self._jobs.put(None, timeout=0.1)
                 return
