@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator_fakes import TINY_ARCH, write_test_video
+from tests.emulator.fakes import TINY_ARCH, write_test_video
 
 
 @pytest.fixture
@@ -15,7 +15,6 @@ def generated_video(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A small exported style model (random weights), run by the real Linux runner."""
-    pytest.importorskip("mobilestyle.runner", reason="the Linux runner (branch runner) is not merged yet")
     from mobilestyle.export.coreml import export_coreml
     from mobilestyle.networks.arch import ArchSpec
     from mobilestyle.networks.checkpoint import random_checkpoint

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator_fakes import FakeRunner, FakeSource
+from tests.emulator.fakes import FakeRunner, FakeSource
 from mobilestyle.emulator.loop import PhoneLoop
 from mobilestyle.emulator.models import LoadedModel, ModelSlot
 from mobilestyle.errors import UserError

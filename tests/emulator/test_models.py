@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator_fakes import FakeRunner
+from tests.emulator.fakes import FakeRunner
 from mobilestyle.emulator.models import ModelSlot, load_model, models_beside, resolve_style, runner_factory
 from mobilestyle.errors import UserError
 

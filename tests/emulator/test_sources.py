@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emulator_fakes import write_test_video
+from tests.emulator.fakes import write_test_video
 from mobilestyle.emulator.sources import ImageFolderSource, VideoSource, WebcamSource, open_source
 from mobilestyle.errors import UserError
 

@@ -1,5 +1,6 @@
 """`mobilestyle emulate`: the phone's camera loop on a desktop, with a window, headless stats, recording."""
 
+import signal
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,7 +16,7 @@ console = Console()
 
 @app.command()
 def emulate(
-    index: Annotated[Optional[int], typer.Argument(metavar="[INDEX]", help="Webcam index for --webcam (default 0).")] = None,
+    index: Annotated[Optional[int], typer.Argument(metavar="INDEX", help="Webcam index for --webcam (default 0).")] = None,
     webcam: Annotated[bool, typer.Option("--webcam", help="Read a webcam: `--webcam` or `--webcam INDEX`.")] = False,
     video: Annotated[Optional[Path], typer.Option(help="Play a video file in real time at its own fps.")] = None,
     images: Annotated[Optional[Path], typer.Option(help="Play a folder of images, in name order, as camera frames.")] = None,
@@ -62,6 +63,7 @@ def emulate(
                                  snapshot_dir=snapshots)
     console.print(f"[bold]{loaded.name}[/] on {loaded.runner.backend}, source {source.name}"
                   + ("" if headless else "  (keys: q quit, h HUD, o original, s snapshot, n/p model)"), highlight=False)
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     summary = session.run(source, ModelSlot(loaded, models_beside(model_path), make_runner), options)
     for message in options.messages:
         console.print(message, highlight=False)
@@ -72,6 +74,11 @@ def emulate(
         console.print(f"wrote {record}")
     if stats is not None:
         console.print(f"wrote {stats}")
+
+
+def _stop_like_ctrl_c(signum, frame) -> None:
+    """SIGTERM ends a run like Ctrl-C: the frame in flight finishes, the recording and stats are written."""
+    raise KeyboardInterrupt
 
 
 def _summary_table(summary: dict) -> Table:
