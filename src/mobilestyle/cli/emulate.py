@@ -76,7 +76,7 @@ def emulate(
         console.print(f"wrote {stats}")
 
 
-def _stop_like_ctrl_c(signum, frame) -> None:
+def _stop_like_ctrl_c(signum, stack_frame) -> None:
     """SIGTERM ends a run like Ctrl-C: the frame in flight finishes, the recording and stats are written."""
     raise KeyboardInterrupt
 
