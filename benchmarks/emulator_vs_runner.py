@@ -64,16 +64,18 @@ def generated_video(folder: Path, seconds: float) -> Path:
     return path
 
 
-def raw_fps(runner, video: Path, seconds: float) -> tuple[float, int]:
+def raw_fps(runner, video: Path, seconds: float) -> tuple[float, float]:
+    """(frames per second, median ms per call) of `runner.run` called back to back."""
     capture = cv2.VideoCapture(str(video))
     model_input = fit_camera_frame(capture.read()[1])
     capture.release()
     runner.run(model_input)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds or count < 3:
+    calls, start = [], time.perf_counter()
+    while time.perf_counter() - start < seconds or len(calls) < 3:
+        before = time.perf_counter()
         runner.run(model_input)
-        count += 1
-    return count / (time.perf_counter() - start), count
+        calls.append(time.perf_counter() - before)
+    return len(calls) / (time.perf_counter() - start), 1000 * statistics.median(calls)
 
 
 def emulator_fps(model, make_runner, video: Path, seconds: float, pace: bool) -> dict:
@@ -86,20 +88,24 @@ def emulator_fps(model, make_runner, video: Path, seconds: float, pace: bool) ->
 def measure(path: Path, video: Path, args) -> dict:
     make_runner = runner_factory(args.backend, args.threads)
     model = load_model(path, make_runner)
-    raw, emulated = [], []
+    raw, raw_latency, emulated = [], [], []
     for round_index in range(args.rounds):
         console.print(f"{path.stem}: round {round_index + 1}/{args.rounds}", highlight=False)
-        raw.append(raw_fps(model.runner, video, args.seconds)[0])
+        fps, latency_ms = raw_fps(model.runner, video, args.seconds)
+        raw.append(fps)
+        raw_latency.append(latency_ms)
         emulated.append(emulator_fps(model, make_runner, video, args.seconds, args.pace))
     raw_median = statistics.median(raw)
     emulator_median = statistics.median(stats["fps"] for stats in emulated)
     last = emulated[-1]
+    emulator_latency = statistics.median(stats["latency_ms_p50"] for stats in emulated)
     return {
         "model": path.stem, "backend": model.runner.backend, "threads": args.threads,
         "raw_fps_median": round(raw_median, 3), "raw_fps_rounds": [round(v, 3) for v in raw],
+        "raw_latency_ms_p50": round(statistics.median(raw_latency), 2),
         "emulator_fps_median": round(emulator_median, 3), "emulator_fps_rounds": [s["fps"] for s in emulated],
         "ratio": round(emulator_median / raw_median, 3),
-        "emulator_latency_ms_p50": last["latency_ms_p50"], "emulator_e2e_ms_p50": last["e2e_ms_p50"],
+        "emulator_latency_ms_p50": emulator_latency, "emulator_e2e_ms_p50": last["e2e_ms_p50"],
         "emulator_frames_in": last["frames_in"], "emulator_frames_stylized": last["frames_stylized"],
         "emulator_frames_dropped": last["frames_dropped"], "paced": args.pace,
     }
@@ -114,11 +120,12 @@ def write_reports(rows: list[dict], context: dict, out: Path) -> tuple[Path, Pat
              f"Machine: {context['machine']}, {context['cpus']} CPUs, load average {context['load_before']} before / "
              f"{context['load_after']} after; video {context['video']}; {context['rounds']} alternating rounds of "
              f"{context['seconds']} s, medians; emulator {'paced at 15 fps' if context['paced'] else 'unpaced (--no-pace)'}.",
-             "", "| model | backend | raw runner fps | emulator fps | ratio | model latency p50 ms | e2e p50 ms | "
-             "frames in / stylized / dropped (last round) |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "", "| model | backend | raw runner fps | emulator fps | ratio | raw ms/call p50 | emulator model ms p50 | "
+             "e2e p50 ms | frames in / stylized / dropped (last round) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         lines.append(f"| {row['model']} | {row['backend']} | {row['raw_fps_median']:.2f} | {row['emulator_fps_median']:.2f} | "
-                     f"{row['ratio']:.2f} | {row['emulator_latency_ms_p50']} | {row['emulator_e2e_ms_p50']} | "
+                     f"{row['ratio']:.2f} | {row['raw_latency_ms_p50']:.0f} | {row['emulator_latency_ms_p50']:.0f} | "
+                     f"{row['emulator_e2e_ms_p50']:.0f} | "
                      f"{row['emulator_frames_in']} / {row['emulator_frames_stylized']} / {row['emulator_frames_dropped']} |")
     with atomic_path(md_path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
@@ -150,11 +157,11 @@ def main() -> None:
                "video": video.name, "seconds": args.seconds, "rounds": args.rounds, "paced": args.pace,
                "date": time.strftime("%Y-%m-%d %H:%M")}
     table = Table(title="emulator vs raw runner (stylized frames per second, medians)", title_justify="left")
-    for column in ("model", "backend", "raw fps", "emulator fps", "ratio", "latency p50 ms", "e2e p50 ms"):
+    for column in ("model", "backend", "raw fps", "emulator fps", "ratio", "raw ms/call", "emulator model ms"):
         table.add_column(column, justify="left" if column in ("model", "backend") else "right")
     for row in rows:
         table.add_row(row["model"], row["backend"], f"{row['raw_fps_median']:.2f}", f"{row['emulator_fps_median']:.2f}",
-                      f"{row['ratio']:.2f}", str(row["emulator_latency_ms_p50"]), str(row["emulator_e2e_ms_p50"]))
+                      f"{row['ratio']:.2f}", f"{row['raw_latency_ms_p50']:.0f}", f"{row['emulator_latency_ms_p50']:.0f}")
     console.print(table)
     for path in write_reports(rows, context, args.out):
         console.print(f"wrote {path}")

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from mobilestyle import frame
@@ -64,7 +65,14 @@ def emulate(
     console.print(f"[bold]{loaded.name}[/] on {loaded.runner.backend}, source {source.name}"
                   + ("" if headless else "  (keys: q quit, h HUD, o original, s snapshot, n/p model)"), highlight=False)
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
-    summary = session.run(source, ModelSlot(loaded, models_beside(model_path), make_runner), options)
+    slot = ModelSlot(loaded, models_beside(model_path), make_runner)
+    if headless:
+        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console, transient=True) as progress:
+            task = progress.add_task("camera frames", total=frames)
+            options.on_progress = lambda done: progress.update(task, completed=done)
+            summary = session.run(source, slot, options)
+    else:
+        summary = session.run(source, slot, options)
     for message in options.messages:
         console.print(message, highlight=False)
     if stats is not None:

@@ -84,6 +84,11 @@ class PhoneLoop:
         """True once capture has ended and the last frame in flight has been stylized."""
         return self._finished.is_set()
 
+    @property
+    def failed(self) -> bool:
+        """True once capture or inference has hit an error (`join` re-raises it)."""
+        return bool(self._errors)
+
     def latest(self) -> Result | None:
         return self._latest
 

@@ -6,7 +6,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import cv2
 import numpy as np
@@ -40,6 +40,7 @@ class RunOptions:
     hud: bool = True
     side_by_side: bool = False
     snapshot_dir: Path = Path("snapshots")
+    on_progress: Callable[[int], None] | None = None
     messages: list[str] = field(default_factory=list)
 
 
@@ -59,7 +60,7 @@ def run(source: FrameSource, models: ModelSlot, options: RunOptions) -> dict[str
             if options.window:
                 show_window(loop, models, outputs, options)
             else:
-                consume_headless(loop, outputs)
+                consume_headless(loop, outputs, options.on_progress)
         except KeyboardInterrupt:
             options.messages.append("interrupted: stopped capture and finished the frame in flight")
         finally:
@@ -76,7 +77,7 @@ def run(source: FrameSource, models: ModelSlot, options: RunOptions) -> dict[str
             "output_size": [frame.OUTPUT_WIDTH, frame.OUTPUT_HEIGHT]}
 
 
-def consume_headless(loop: PhoneLoop, outputs: list[Output]) -> None:
+def consume_headless(loop: PhoneLoop, outputs: list[Output], on_progress: Callable[[int], None] | None = None) -> None:
     """Take every result as it is published (the headless 'display') and feed the outputs steadily."""
     seen = 0
     while True:
@@ -85,6 +86,8 @@ def consume_headless(loop: PhoneLoop, outputs: list[Output]) -> None:
         if result is not None:
             seen = result.sequence
         _feed(loop, outputs, result)
+        if on_progress is not None:
+            on_progress(loop.stats.frames_in)
         if finished and result is None:
             return
 
@@ -144,7 +147,7 @@ def show_window(loop: PhoneLoop, models: ModelSlot, outputs: list[Output], optio
                 cv2.imshow(WINDOW_TITLE, compose(result.stylized, result.model_input if state.side_by_side else None, info))
                 shown_sequence, shown_at, shown_layout = result.sequence, clock(), layout
             _feed(loop, outputs, result if is_new else None)
-            if loop.finished and (options.max_frames is not None or loop.stats.frames_in == 0):
+            if loop.failed or (loop.finished and (options.max_frames is not None or loop.stats.frames_in == 0)):
                 break
     finally:
         cv2.destroyWindow(WINDOW_TITLE)
