@@ -64,15 +64,19 @@ def emulate(
                                  snapshot_dir=snapshots)
     console.print(f"[bold]{loaded.name}[/] on {loaded.runner.backend}, source {source.name}"
                   + ("" if headless else "  (keys: q quit, h HUD, o original, s snapshot, n/p model)"), highlight=False)
-    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     slot = ModelSlot(loaded, models_beside(model_path), make_runner)
-    if headless:
-        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console, transient=True) as progress:
-            task = progress.add_task("camera frames", total=frames)
-            options.on_progress = lambda done: progress.update(task, completed=done)
+    previous_handler = signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    try:
+        if headless:
+            with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console,
+                          transient=True) as progress:
+                task = progress.add_task("camera frames", total=frames)
+                options.on_progress = lambda done: progress.update(task, completed=done)
+                summary = session.run(source, slot, options)
+        else:
             summary = session.run(source, slot, options)
-    else:
-        summary = session.run(source, slot, options)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
     for message in options.messages:
         console.print(message, highlight=False)
     if stats is not None:
