@@ -7,13 +7,21 @@ from mobilestyle.emulator.models import ModelSlot, load_model, models_beside, re
 from mobilestyle.errors import UserError
 
 
-def test_a_style_that_is_not_built_says_how_to_build_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOBILESTYLE_CACHE", str(tmp_path))
-    with pytest.raises(UserError, match=r"run `mobilestyle build --style mosaic` first"):
+def test_a_named_style_is_exported_once_into_the_cache(tmp_path, monkeypatch):
+    from mobilestyle.networks.arch import ArchSpec
+    from mobilestyle.networks.checkpoint import random_checkpoint, save_checkpoint
+
+    models = tmp_path / "models"
+    models.mkdir()
+    save_checkpoint(random_checkpoint(ArchSpec.parse("blocks=1,width=0.25"), 0), models / "tiny.npz")
+    monkeypatch.setenv("MOBILESTYLE_MODELS", str(models))
+    monkeypatch.setenv("MOBILESTYLE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(UserError, match="unknown style 'mosaic'; known styles: tiny"):
         resolve_style("mosaic")
-    (tmp_path / "styles").mkdir()
-    (tmp_path / "styles" / "mosaic.mlmodel").write_bytes(b"x")
-    assert resolve_style("mosaic") == tmp_path / "styles" / "mosaic.mlmodel"
+    exported = resolve_style("tiny")
+    assert exported == tmp_path / "cache" / "styles" / "exported" / "tiny.mlmodel" and exported.is_file()
+    first_export = exported.stat().st_mtime_ns
+    assert resolve_style("tiny") == exported and exported.stat().st_mtime_ns == first_export
 
 
 def test_only_mlmodel_files_that_exist_are_loaded(tmp_path):

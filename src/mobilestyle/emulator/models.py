@@ -1,13 +1,12 @@
 """Finding and loading the style models the emulator runs, and swapping them while it runs.
 
 Models are exported `.mlmodel` files executed by the Linux runner (`mobilestyle.runner.ModelRunner`).
-`--style NAME` looks for `NAME.mlmodel` in the style cache folder (`$MOBILESTYLE_CACHE/styles`, by
-default `~/.cache/mobilestyle/styles`), where `mobilestyle build --style NAME` puts it.
+`--style NAME` runs a named style (`mobilestyle styles`): its checkpoint is exported once into
+`<style cache>/exported/NAME.mlmodel` and re-exported when the checkpoint changes.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,17 +44,17 @@ class LoadedModel:
         return self.path.stem
 
 
-def style_cache_dir() -> Path:
-    root = os.environ.get("MOBILESTYLE_CACHE")
-    return (Path(root).expanduser() if root else Path.home() / ".cache" / "mobilestyle") / "styles"
-
-
 def resolve_style(name: str) -> Path:
-    """The exported model of a named style, or a UserError that says how to build it."""
-    path = style_cache_dir() / f"{name}{MODEL_SUFFIX}"
-    if not path.is_file():
-        raise UserError(f"style {name!r} is not built yet ({path} is missing): run `mobilestyle build --style {name}` first")
-    return path
+    """The exported model of a named style, exporting its checkpoint first when needed."""
+    from mobilestyle.export.coreml import export_coreml
+    from mobilestyle.networks.checkpoint import load_checkpoint
+    from mobilestyle.styles import cache_dir, find_style
+
+    style = find_style(name)
+    exported = cache_dir() / "exported" / f"{name}{MODEL_SUFFIX}"
+    if not exported.is_file() or exported.stat().st_mtime < style.checkpoint.stat().st_mtime:
+        export_coreml(load_checkpoint(style.checkpoint), exported.parent, name)
+    return exported
 
 
 def models_beside(path: Path) -> list[Path]:
