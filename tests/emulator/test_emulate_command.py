@@ -64,7 +64,7 @@ def test_the_acceptance_run_on_the_shared_traffic_video(run_cli, tiny_model, sha
     ("no webcam", "no webcam at index 63"),
     ("truncated video", "truncated"),
     ("not a style model", "notes.mlmodel"),
-    ("style not built", "run `mobilestyle build --style mosaic` first"),
+    ("unknown style", "unknown style 'mosaic'"),
     ("two sources", "exactly one source"),
     ("index without webcam", "goes with --webcam"),
 ])
@@ -80,7 +80,7 @@ def test_bad_input_is_one_line_and_exit_2(run_cli, tiny_model, tmp_path, monkeyp
         "no webcam": ["--webcam", "63", *model],
         "truncated video": ["--video", tmp_path / "cut.avi", *model],
         "not a style model": ["--video", tmp_path / "v.avi", "--model", tmp_path / "notes.mlmodel"],
-        "style not built": ["--video", tmp_path / "v.avi", "--style", "mosaic"],
+        "unknown style": ["--video", tmp_path / "v.avi", "--style", "mosaic"],
         "two sources": ["--video", tmp_path / "v.avi", "--images", tmp_path / "empty", *model],
         "index without webcam": ["3", "--video", tmp_path / "v.avi", *model],
     }[case]
