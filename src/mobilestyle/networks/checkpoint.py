@@ -116,8 +116,41 @@ def load_checkpoint(path: Path) -> Checkpoint:
     return Checkpoint(arch, weights, header.get("meta", {}))
 
 
+_OUTPUT_TARGETS = {"sigmoid": (0.0, 1.5), "tanh150": (0.0, 0.6), "clip": (127.5, 50.0)}
+
+
+def _calibration_image(height: int = 64, width: int = 96) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    channels = [127.5 + 127.5 * np.sin(x / 7.0 + phase) * np.cos(y / 5.0 - phase) for phase in (0.0, 1.0, 2.0)]
+    return np.stack(channels, axis=-1)[None]
+
+
+def _calibrate_output(arch: ArchSpec, weights: dict[str, np.ndarray]) -> None:
+    """Scale the last layer so that a random net's output spans 0..255 instead of saturating."""
+    model = build_transformer_net(arch)
+    set_model_weights(model, weights)
+    last = model.get_layer("out")
+    logits = keras.Model(model.input, last.output)(_calibration_image()).numpy().reshape(-1, 3)
+    mean, std = logits.mean(axis=0), logits.std(axis=0) + 1e-6
+    target_mean, target_std = _OUTPUT_TARGETS[arch.output]
+    if arch.out_norm:
+        weights["out_norm/gamma"] = np.full(3, target_std, np.float32)
+        weights["out_norm/beta"] = np.full(3, target_mean, np.float32)
+        if arch.norm == "batch":
+            weights["out_norm/moving_mean"] = mean.astype(np.float32)
+            weights["out_norm/moving_variance"] = (std**2).astype(np.float32)
+    else:
+        scale = target_std / std
+        weights["out/kernel"] = (weights["out/kernel"] * scale).astype(np.float32)
+        weights["out/bias"] = (target_mean + (weights["out/bias"] - mean) * scale).astype(np.float32)
+
+
 def random_checkpoint(arch: ArchSpec, seed: int, meta: dict[str, Any] | None = None) -> Checkpoint:
-    """An untrained net with deterministic random weights and non-trivial normalization statistics."""
+    """An untrained net with deterministic random weights and non-trivial normalization statistics.
+
+    Its output layer is calibrated on a synthetic image so that the output covers 0..255 without
+    saturating: useful pictures for app smoke tests, and a demanding case for parity tests.
+    """
     keras.utils.set_random_seed(seed)
     model = build_transformer_net(arch)
     model.build((None, None, None, 3))
@@ -132,5 +165,6 @@ def random_checkpoint(arch: ArchSpec, seed: int, meta: dict[str, Any] | None = N
             weights[key] = rng.uniform(0.5, 1.5, value.shape).astype(np.float32)
         elif key.endswith("/beta") or key.endswith("/bias"):
             weights[key] = rng.normal(0.0, 0.2, value.shape).astype(np.float32)
+    _calibrate_output(arch, weights)
     info = {"style": "random", "random_weights": True, "seed": seed, **(meta or {})}
     return Checkpoint(arch, weights, info)
