@@ -15,7 +15,7 @@ from mobilestyle.training.teachers import (
     pytorch_state_to_checkpoint,
 )
 
-from numpy_reference import ml5_forward, pytorch_examples_forward, read_ml5_variables
+from .numpy_reference import ml5_forward, pytorch_examples_forward, read_ml5_variables
 
 ML5_SHAPES = [(9, 9, 3, 32), (32,), (32,), (3, 3, 32, 64), (64,), (64,), (3, 3, 64, 128), (128,), (128,),
               *[shape for _ in range(10) for shape in ((3, 3, 128, 128), (128,), (128,))],
