@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 
-COMMAND_MODULES = ("core", "build", "emulate")
+COMMAND_MODULES = ("core", "build", "emulate", "training")
 
 
 def _register_commands() -> None:
