@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 
-COMMAND_MODULES = ("core", "build", "emulate", "training")
+COMMAND_MODULES = ("core", "build", "emulate", "training", "prune")
 
 
 def _register_commands() -> None:
