@@ -23,8 +23,8 @@ def prune(
                                                                    "the block measurement (repeatable).")] = None,
     sparsity_steps: Annotated[int, typer.Option(help="Steps of the L1-on-gamma sparsity fine-tune (0: none).")] = 100,
     sparsity_weight: Annotated[float, typer.Option(help="Weight of mean |gamma| in the sparsity loss.")] = 0.01,
-    recovery_steps: Annotated[int, typer.Option(help="Steps of the recovery fine-tune (0: none unless "
-                                                     "--minutes).")] = 200,
+    recovery_steps: Annotated[Optional[int], typer.Option(help="Steps of the recovery fine-tune (default 200, "
+                                                               "or unlimited with --minutes; 0: none).")] = None,
     minutes: Annotated[Optional[float], typer.Option(help="Wall-clock budget of the recovery fine-tune.")] = None,
     block_threshold: Annotated[float, typer.Option(help="Remove residual blocks whose branch/trunk norm ratio "
                                                         "is below this (0: keep all).")] = 0.05,
@@ -41,7 +41,7 @@ def prune(
     config = PruneConfig(
         checkpoint=checkpoint, out=out, target_macs=None if target_macs is None else target_macs * 1e9, keep=keep,
         teacher=teacher, content_dirs=list(content_dir or []), sparsity_steps=sparsity_steps,
-        sparsity_weight=sparsity_weight, recovery_steps=recovery_steps if minutes is None else (recovery_steps or None),
+        sparsity_weight=sparsity_weight, recovery_steps=recovery_steps if recovery_steps is not None else (200 if minutes is None else None),
         recovery_minutes=minutes, block_threshold=block_threshold, keep_blocks=keep_blocks, lr=lr,
         train_images=train_images, eval_images=eval_images, seed=seed)
     run_prune(config)
