@@ -19,7 +19,7 @@ from mobilestyle.runner.parity import max_abs_error
 
 from .conftest import tiny_checkpoint
 
-SMALL_FRAMES = dict(frame_width=64, frame_height=48, crop_size=32, batch_size=2, train_images=0, eval_images=2)
+SMALL_FRAMES = {"frame_width": 64, "frame_height": 48, "crop_size": 32, "batch_size": 2, "train_images": 0, "eval_images": 2}
 
 
 def _config(tmp_path, photo_dir, **overrides):
@@ -69,11 +69,11 @@ def test_sparsity_fine_tune_shrinks_gamma(tmp_path, photo_dir):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (dict(keep=0.5, target_macs=1e6), "exactly one"),
-    (dict(), "exactly one"),
-    (dict(keep=0.5, out="pruned.onnx"), ".npz"),
-    (dict(keep=0.5, content_dirs=[]), "--content-dir"),
-    (dict(keep=0.5, keep_blocks=4), "more than the net's 3 blocks"),
+    ({"keep": 0.5, "target_macs": 1e6}, "exactly one"),
+    ({}, "exactly one"),
+    ({"keep": 0.5, "out": "pruned.onnx"}, ".npz"),
+    ({"keep": 0.5, "content_dirs": []}, "--content-dir"),
+    ({"keep": 0.5, "keep_blocks": 4}, "more than the net's 3 blocks"),
 ])
 def test_bad_configurations_are_user_errors(tmp_path, photo_dir, overrides, message):
     with pytest.raises(UserError, match=message):

@@ -1,7 +1,7 @@
 """The prune command: network slimming and residual-block removal with a recovery fine-tune."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,22 +13,22 @@ def prune(
     checkpoint: Annotated[Path, typer.Argument(help="A batch-norm checkpoint (.npz) to prune.")],
     out: Annotated[Path, typer.Option(help="Pruned checkpoint to write (.npz); the work folder "
                                            "(teacher frames, report.json) is beside it.")],
-    target_macs: Annotated[Optional[float], typer.Option(help="Keep the most channels that fit this many GMAC "
+    target_macs: Annotated[float | None, typer.Option(help="Keep the most channels that fit this many GMAC "
                                                               "per 853x480 frame.")] = None,
-    keep: Annotated[Optional[float], typer.Option(help="Keep this fraction of the prunable channels "
+    keep: Annotated[float | None, typer.Option(help="Keep this fraction of the prunable channels "
                                                        "(ranked by |gamma| over the whole net).")] = None,
-    teacher: Annotated[Optional[Path], typer.Option(help="Teacher for the fine-tunes (ml5 folder, .pth or .npz); "
+    teacher: Annotated[Path | None, typer.Option(help="Teacher for the fine-tunes (ml5 folder, .pth or .npz); "
                                                          "default: the unpruned checkpoint itself.")] = None,
-    content_dir: Annotated[Optional[list[Path]], typer.Option(help="Folder of photos for the fine-tunes and "
+    content_dir: Annotated[list[Path] | None, typer.Option(help="Folder of photos for the fine-tunes and "
                                                                    "the block measurement (repeatable).")] = None,
     sparsity_steps: Annotated[int, typer.Option(help="Steps of the L1-on-gamma sparsity fine-tune (0: none).")] = 100,
     sparsity_weight: Annotated[float, typer.Option(help="Weight of mean |gamma| in the sparsity loss.")] = 0.01,
-    recovery_steps: Annotated[Optional[int], typer.Option(help="Steps of the recovery fine-tune (default 200, "
+    recovery_steps: Annotated[int | None, typer.Option(help="Steps of the recovery fine-tune (default 200, "
                                                                "or unlimited with --minutes; 0: none).")] = None,
-    minutes: Annotated[Optional[float], typer.Option(help="Wall-clock budget of the recovery fine-tune.")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Wall-clock budget of the recovery fine-tune.")] = None,
     block_threshold: Annotated[float, typer.Option(help="Remove residual blocks whose branch/trunk norm ratio "
                                                         "is below this (0: keep all).")] = 0.05,
-    keep_blocks: Annotated[Optional[int], typer.Option(help="Keep at most this many residual blocks "
+    keep_blocks: Annotated[int | None, typer.Option(help="Keep at most this many residual blocks "
                                                            "(the most identity-like go first).")] = None,
     lr: Annotated[float, typer.Option(help="Peak Adam learning rate of the fine-tunes.")] = 2e-4,
     train_images: Annotated[int, typer.Option(help="Training photos (evenly spaced; 0: all).")] = 32,
@@ -36,7 +36,8 @@ def prune(
     seed: Annotated[int, typer.Option(help="Seed for the crops.")] = 0,
 ) -> None:
     """Prune a batch-norm net: sparsity fine-tune, block removal, channel slimming, recovery fine-tune."""
-    from mobilestyle.pruning.pipeline import PruneConfig, prune as run_prune
+    from mobilestyle.pruning.pipeline import PruneConfig
+    from mobilestyle.pruning.pipeline import prune as run_prune
 
     config = PruneConfig(
         checkpoint=checkpoint, out=out, target_macs=None if target_macs is None else target_macs * 1e9, keep=keep,

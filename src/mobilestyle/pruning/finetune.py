@@ -17,14 +17,27 @@ import keras
 import numpy as np
 import tensorflow as tf
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from mobilestyle.errors import UserError
 from mobilestyle.networks.checkpoint import Checkpoint, model_weights, set_model_weights
-from mobilestyle.pruning.groups import channel_groups
-from mobilestyle.training.distill import (DistillConfig, budget_fraction, crop_batches, evaluate, learning_rate,
-                                          split_content, teacher_targets)
 from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.pruning.groups import channel_groups
+from mobilestyle.training.distill import (
+    DistillConfig,
+    budget_fraction,
+    crop_batches,
+    evaluate,
+    learning_rate,
+    split_content,
+    teacher_targets,
+)
 
 
 @dataclass
