@@ -15,8 +15,9 @@ at 15 fps on an iPhone XS), and quality: PSNR/SSIM against the teacher (default 
 BSDS500 test split at 853x480 after distilling for the same budget (train+val photos).
 
 Outputs: OUT.json (every row, merged with an existing OUT.json so that `--variants` regenerates a
-part; `--skip-quality` keeps a row's earlier quality figures), OUT.md (the table) and OUT.png (PSNR
-against OpenVINO fps, Pareto front marked, the 15 fps line drawn). Work files go to --work-dir.
+part; `--variants ""` only re-renders; `--skip-quality` keeps a row's earlier quality figures),
+OUT.md (the table, headed by `--note`) and OUT.png (PSNR against OpenVINO fps, Pareto front marked,
+the 15 fps line drawn). Work files go to --work-dir.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ class Bench:
         return row
 
 
-def merge(out: Path, rows: list[dict], skip_quality: bool) -> dict:
+def merge(out: Path, rows: list[dict], skip_quality: bool, note: str | None) -> dict:
     path = out.with_suffix(".json")
     previous = json.loads(path.read_text()) if path.exists() else {"rows": []}
     by_name = {row["variant"]: row for row in previous["rows"]}
@@ -203,6 +204,7 @@ def merge(out: Path, rows: list[dict], skip_quality: bool) -> dict:
     ordered = [by_name[name] for name in ALL_VARIANTS if name in by_name]
     return {"a12_basis": A12_BASIS, "threads": THREADS, "input": f"{frame.INPUT_WIDTH}x{frame.INPUT_HEIGHT}",
             "host": platform.node(), "cpus": os.cpu_count(), "rows": ordered,
+            "note": note if note is not None else previous.get("note", ""),
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
             "warning": "timings taken on a shared, loaded machine are unreliable: see each row's load average"}
 
@@ -221,8 +223,9 @@ def markdown(table: dict) -> str:
         quality = row.get("quality")
         budget = ""
         if quality:
-            budget = " ".join(part for part in (f"{quality['budget_minutes']} min" if quality["budget_minutes"] else "",
-                                                f"{quality['budget_steps']} steps" if quality["budget_steps"] else ""))
+            parts = (f"{quality['budget_minutes']} min" if quality["budget_minutes"] else "",
+                     f"{quality['budget_steps']} steps" if quality["budget_steps"] else "")
+            budget = " and ".join(part for part in parts if part) + f", {quality['train_images']} photos"
         lines.append("| " + " | ".join([
             row["variant"], f"`{row['arch']}`", f"{row['parameters']:,}", f"{row['gmacs']:.2f}", f"{row['mlmodel_mb']:.2f}",
             *timings, f"{row['a12_ms_estimate']}", f"{quality['psnr_db']:.2f}" if quality else "not measured",
@@ -269,6 +272,7 @@ def main() -> None:
     parser.add_argument("--teacher", default=None, help="default: DATA/teachers/ml5/la_muse")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     parser.add_argument("--work-dir", default="/tmp/mobilestyle-architecture-table")
+    parser.add_argument("--note", default=None, help="a line for the head of the table (kept until replaced)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "architecture_table")
     args = parser.parse_args()
     variants = [name.strip() for name in args.variants.split(",") if name.strip()]
@@ -279,7 +283,7 @@ def main() -> None:
         parser.error("give --budget-minutes and/or --budget-steps (or --skip-quality)")
     bench = Bench(args)
     rows = [bench.row(name) for name in variants]
-    table = merge(args.out, rows, args.skip_quality)
+    table = merge(args.out, rows, args.skip_quality, args.note)
     with atomic_path(args.out.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(table, indent=2))
     with atomic_path(args.out.with_suffix(".md")) as tmp:
