@@ -216,6 +216,7 @@ def markdown(table: dict) -> str:
     lines = [f"# Architecture table ({table['input']}, {table['threads']} CPU threads, updated {table['updated']})", "",
              (f"A12 column: {table['a12_basis']}. Load: the 1-minute load average before/after the timed frames "
              f"on a {table['cpus']}-CPU host. {table['warning']}."), "",
+             *([f"**Note:** {table['note']}", ""] if table.get("note") else []),
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table["rows"]:
         timings = [f"{row['latency'][b]['ms']} / {row['latency'][b]['fps']} ({row['latency'][b]['load_avg_1min'][0]}-"
