@@ -42,6 +42,7 @@ STATE_FORMAT = "mobilestyle.train-state/1"
 SAMPLE_PHOTOS = 3
 CURVE_POINTS = 200
 MIN_STYLE_SIDE = 64
+LOG_EVERY_SECONDS = 60
 
 
 @dataclass
@@ -317,7 +318,7 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
     curve_every = max(1, config.steps // CURVE_POINTS)
     window: list[dict] = []
     start_step, train_seconds, first_step_seconds = step, 0.0, None
-    run_started, last_save = time.monotonic() - elapsed, elapsed
+    run_started, last_save, last_log = time.monotonic() - elapsed, elapsed, elapsed
     weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("train", total=config.steps, completed=step, info="")
@@ -343,6 +344,9 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
                 timed = step - start_step - 1
                 rate = f"{timed / train_seconds:.2f} it/s" if timed and train_seconds else "compiling"
                 progress.update(task, completed=step, info=f"loss {loss_value:.4f}  {rate}")
+                if not console.is_terminal and elapsed - last_log >= LOG_EVERY_SECONDS:
+                    console.log(f"step {step}/{config.steps}  loss {loss_value:.4f}  {rate}  {elapsed / 60:.1f} min")
+                    last_log = elapsed
                 if elapsed - last_save >= 60 * config.checkpoint_every_minutes:
                     save()
                     last_save = elapsed
