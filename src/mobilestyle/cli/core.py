@@ -92,3 +92,33 @@ def export(
                   f"{result.model_format}, spec v{result.specification_version}, iOS {result.minimum_ios}+)")
     console.print(f"wrote {result.contract_path}")
     console.print(f"{result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC per frame")
+
+
+@app.command()
+def stylize(
+    images: Annotated[list[Path], typer.Argument(help="Photos to stylize.")],
+    model: Annotated[Path, typer.Option("--model", help="An exported .mlmodel.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png.")] = Path("out"),
+    backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino or onnxruntime.")] = "auto",
+) -> None:
+    """Stylize photos with an exported model, run on Linux by mobilestyle's Core ML runner (1920x1080 PNGs)."""
+    from rich.progress import Progress
+
+    from mobilestyle.errors import UserError
+    from mobilestyle.files import ensure_writable_dir
+    from mobilestyle.images import load_frame, save_png
+    from mobilestyle.runner import ModelRunner
+
+    stems = [image.stem for image in images]
+    duplicates = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if duplicates:
+        raise UserError(f"several inputs would be written to the same file: {', '.join(duplicates)}.png")
+    runner = ModelRunner(model, backend=backend)
+    frames = [load_frame(image, *runner.input_size) for image in images]
+    ensure_writable_dir(out)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"stylizing with {runner.backend}", total=len(frames))
+        for image, frame_rgb in zip(images, frames):
+            path = save_png(runner.run(frame_rgb), out / f"{image.stem}.png")
+            progress.advance(task)
+            console.print(f"wrote {path}")

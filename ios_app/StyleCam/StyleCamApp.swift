@@ -1,0 +1,10 @@
+import SwiftUI
+
+@main
+struct StyleCamApp: App {
+    var body: some Scene {
+        WindowGroup {
+            CameraScreen()
+        }
+    }
+}

@@ -1,0 +1,136 @@
+"""`mobilestyle build`: from a named style to a checked Core ML model in one command, and `styles`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mobilestyle.cli.app import app
+
+console = Console()
+PARITY_LIMIT = 1.5
+
+
+def _sample_frame(sample: Path | None):
+    from mobilestyle.images import fit_frame, load_frame
+
+    if sample is not None:
+        return load_frame(sample), str(sample)
+    from skimage import data
+
+    return fit_frame(data.astronaut()), "skimage.data.astronaut()"
+
+
+def _app_models_dir(ios_app: Path, model_format: str) -> Path:
+    from mobilestyle.errors import UserError
+    from mobilestyle.files import ensure_writable_dir
+
+    if not (ios_app / "StyleCam.xcodeproj").is_dir():
+        raise UserError(f"{ios_app} is not the StyleCam app folder (no StyleCam.xcodeproj in it)")
+    if model_format != "neuralnetwork":
+        raise UserError("--ios-app takes the neuralnetwork (.mlmodel) format")
+    return ensure_writable_dir(ios_app / "StyleCam" / "Models")
+
+
+def _copy_into(models: Path, paths: list[Path]) -> None:
+    from mobilestyle.files import atomic_path
+
+    for path in paths:
+        with atomic_path(models / path.name) as tmp:
+            shutil.copyfile(path, tmp)
+
+
+@app.command()
+def build(
+    style: Annotated[str, typer.Option(help="A named style (see `mobilestyle styles`).")],
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    model_format: Annotated[str, typer.Option("--format", help="neuralnetwork (.mlmodel) or mlprogram (.mlpackage).")] = "neuralnetwork",
+    fp16: Annotated[bool, typer.Option("--fp16", help="Store half-precision weights.")] = False,
+    sample: Annotated[Optional[Path], typer.Option(help="Photo for the sample image and the parity check "
+                                                        "(default: scikit-image's astronaut photo).")] = None,
+    ios_app: Annotated[Optional[Path], typer.Option(help="Also copy the model and its contract into this "
+                                                         "StyleCam app folder (e.g. ios_app).")] = None,
+    backend: Annotated[str, typer.Option(help="Runner backend for the check: auto, openvino or onnxruntime.")] = "auto",
+) -> None:
+    """Export a named style, run the exported file on a sample photo, check it against Keras, report."""
+    from mobilestyle.errors import UserError
+    from mobilestyle.export.coreml import export_coreml
+    from mobilestyle.files import atomic_path, ensure_writable_dir
+    from mobilestyle.images import save_png
+    from mobilestyle.networks.checkpoint import load_checkpoint
+    from mobilestyle.runner import ModelRunner
+    from mobilestyle.runner.parity import max_abs_error
+    from mobilestyle.styles import find_style
+
+    started = time.perf_counter()
+    named = find_style(style)
+    app_models = _app_models_dir(ios_app, model_format) if ios_app is not None else None
+    ensure_writable_dir(out)
+    rgb, sample_name = _sample_frame(sample)
+    checkpoint = load_checkpoint(named.checkpoint)
+    with console.status(f"exporting {style} to Core ML ({model_format})..."):
+        result = export_coreml(checkpoint, out, style, model_format, fp16)
+    with console.status("running the exported file on Linux and comparing it with Keras..."):
+        runner = ModelRunner(result.model_path, backend=backend)
+        error, stylized = max_abs_error(checkpoint, runner, rgb)
+    if error > PARITY_LIMIT:
+        raise UserError(f"the exported model differs from the Keras model by up to {error:.2f} "
+                        f"(limit {PARITY_LIMIT}); not shipping it")
+    sample_path = save_png(stylized, out / f"{style}.sample.png")
+    report = {
+        "style": style,
+        "checkpoint": str(named.checkpoint),
+        "model": result.model_path.name,
+        "contract": result.contract_path.name,
+        "sample": sample_path.name,
+        "sample_input": sample_name,
+        "format": result.model_format,
+        "minimum_ios": result.minimum_ios,
+        "specification_version": result.specification_version,
+        "architecture": str(checkpoint.arch),
+        "parameters": result.parameters,
+        "macs": result.macs,
+        "file_bytes": result.file_bytes,
+        "fp16_weights": fp16,
+        "parity_max_abs_error": round(error, 3),
+        "parity_backend": runner.backend,
+        "quality_vs_teacher": named.info.get("quality", checkpoint.meta.get("quality")),
+        "source_painting": named.info.get("source_painting", checkpoint.meta.get("source_painting")),
+        "licence": named.info.get("licence", checkpoint.meta.get("licence")),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    report_path = out / f"{style}.report.json"
+    with atomic_path(report_path) as tmp:
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
+    for path in (result.model_path, result.contract_path, sample_path, report_path):
+        console.print(f"wrote {path}")
+    if app_models is not None:
+        _copy_into(app_models, [result.model_path, result.contract_path])
+        console.print(f"copied {result.model_path.name} and {result.contract_path.name} into {app_models}")
+    quality = report["quality_vs_teacher"]
+    quality_text = f", {quality['psnr_db']} dB PSNR vs teacher" if isinstance(quality, dict) and "psnr_db" in quality else ""
+    console.print(f"{style}: {result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC, "
+                  f"{result.file_bytes / 1e6:.2f} MB, parity max error {error:.2f}{quality_text} "
+                  f"({report['seconds']} s)")
+
+
+@app.command()
+def styles() -> None:
+    """List the named styles that `build --style` knows."""
+    from mobilestyle.styles import available_styles
+
+    table = Table(title="styles")
+    for column in ("name", "source painting", "licence", "quality vs teacher", "where"):
+        table.add_column(column)
+    for name, style in sorted(available_styles().items()):
+        quality = style.info.get("quality") or {}
+        table.add_row(name, str(style.info.get("source_painting", "?")), str(style.info.get("licence", "?")),
+                      f"{quality['psnr_db']} dB" if "psnr_db" in quality else "", "shipped" if style.shipped else "cache")
+    console.print(table)

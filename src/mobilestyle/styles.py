@@ -1,0 +1,68 @@
+"""The named styles: checkpoints shipped in the project's `models/` folder, and ones cached by `build`.
+
+A style NAME is `models/NAME.npz` (the student checkpoint) with `models/NAME.json` (source painting,
+licence status, teacher, recipe, measured quality). `MOBILESTYLE_MODELS` points at another folder.
+Styles trained by `mobilestyle build --style-image` are cached in `~/.cache/mobilestyle/styles`
+(`MOBILESTYLE_CACHE` overrides it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mobilestyle.errors import UserError
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    checkpoint: Path
+    info: dict
+
+    @property
+    def shipped(self) -> bool:
+        return self.checkpoint.parent == shipped_models_dir()
+
+
+def shipped_models_dir() -> Path:
+    override = os.environ.get("MOBILESTYLE_MODELS")
+    if override:
+        return Path(override)
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "models").is_dir() and (parent / "pyproject.toml").is_file():
+            return parent / "models"
+    return Path(__file__).resolve().parent / "models"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MOBILESTYLE_CACHE", Path.home() / ".cache" / "mobilestyle")) / "styles"
+
+
+def _styles_in(folder: Path) -> dict[str, Style]:
+    styles = {}
+    if folder.is_dir():
+        for checkpoint in sorted(folder.glob("*.npz")):
+            info_path = checkpoint.with_suffix(".json")
+            try:
+                info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+            except ValueError:
+                info = {}
+            styles[checkpoint.stem] = Style(checkpoint.stem, checkpoint, info)
+    return styles
+
+
+def available_styles() -> dict[str, Style]:
+    """Every named style; a shipped style wins over a cached one of the same name."""
+    return {**_styles_in(cache_dir()), **_styles_in(shipped_models_dir())}
+
+
+def find_style(name: str) -> Style:
+    styles = available_styles()
+    if name not in styles:
+        known = ", ".join(sorted(styles)) or "none"
+        raise UserError(f"unknown style {name!r}; known styles: {known} "
+                        f"(or train one: mobilestyle build --style {name} --style-image PAINTING)")
+    return styles[name]

@@ -1,0 +1,63 @@
+import json
+import shutil
+
+import pytest
+from PIL import Image
+
+from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.checkpoint import random_checkpoint, save_checkpoint
+from tests.cli.conftest import assert_one_line_error
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture
+def style_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    save_checkpoint(random_checkpoint(ArchSpec.parse("blocks=1,width=0.25"), 0, {"style": "tiny"}),
+                    folder / "tiny.npz", fp16=True)
+    (folder / "tiny.json").write_text(json.dumps({"source_painting": "a test pattern", "licence": "CC0",
+                                                  "quality": {"psnr_db": 27.5, "ssim": 0.8}}))
+    monkeypatch.setenv("MOBILESTYLE_MODELS", str(folder))
+    monkeypatch.setenv("MOBILESTYLE_CACHE", str(tmp_path / "cache"))
+    return folder
+
+
+def test_build_writes_model_contract_sample_and_report(run_cli, style_folder, tmp_path):
+    out = tmp_path / "out"
+    code, _, err = run_cli("build", "--style", "tiny", "--out", out)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "tiny.contract.json", "tiny.mlmodel", "tiny.report.json", "tiny.sample.png"]
+    report = json.loads((out / "tiny.report.json").read_text())
+    assert report["parity_max_abs_error"] <= 1.0
+    assert report["quality_vs_teacher"]["psnr_db"] == 27.5
+    assert report["file_bytes"] == (out / "tiny.mlmodel").stat().st_size
+    with Image.open(out / "tiny.sample.png") as sample:
+        assert sample.size == (1920, 1080)
+
+
+def test_build_copies_into_the_ios_app(run_cli, style_folder, tmp_path):
+    app_copy = tmp_path / "ios_app"
+    shutil.copytree(REPO_ROOT / "ios_app", app_copy, ignore=shutil.ignore_patterns("*.mlmodel", ".build"))
+    code, _, err = run_cli("build", "--style", "tiny", "--out", tmp_path / "out", "--ios-app", app_copy)
+    assert code == 0, err
+    models = app_copy / "StyleCam" / "Models"
+    assert (models / "tiny.mlmodel").is_file() and (models / "tiny.contract.json").is_file()
+
+
+def test_unknown_style_lists_the_known_ones(run_cli, style_folder, tmp_path):
+    code, _, err = run_cli("build", "--style", "nope", "--out", tmp_path / "out")
+    assert_one_line_error(code, err, "known styles: tiny")
+    assert not (tmp_path / "out").exists()
+
+
+def test_wrong_app_folder_fails_before_writing(run_cli, style_folder, tmp_path):
+    code, _, err = run_cli("build", "--style", "tiny", "--out", tmp_path / "out", "--ios-app", tmp_path)
+    assert_one_line_error(code, err, "not the StyleCam app folder")
+    assert not (tmp_path / "out").exists()
+
+
+def test_styles_lists_the_shipped_styles(run_cli, style_folder):
+    code, out, _ = run_cli("styles")
+    assert code == 0 and "tiny" in out and "27.5 dB" in out

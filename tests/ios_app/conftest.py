@@ -1,0 +1,28 @@
+"""Fixtures for the iOS app's consistency checks (fast, no network, no Swift toolchain)."""
+
+import importlib.util
+import sys
+
+import pytest
+
+from ios_app_paths import GENERATOR, REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def generator():
+    """ios_app/tools/generate_contract_swift.py, loaded as a module (it is a standalone script)."""
+    spec = importlib.util.spec_from_file_location("generate_contract_swift", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def contract_module():
+    """mobilestyle.export.contract, from the installed package or from src/ when it is not installed."""
+    try:
+        import mobilestyle.export.contract as contract
+    except ImportError:
+        sys.path.insert(0, str(REPO_ROOT / "src"))
+        import mobilestyle.export.contract as contract
+    return contract
