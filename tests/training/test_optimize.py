@@ -84,3 +84,24 @@ def test_bad_input_is_a_user_error(inputs, tmp_path, problem, message):
         optimize_images(painting, paths, tmp_path / "out", vgg_weights=inputs["vgg"], size=48, **options)
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_stylize_method_optimize_on_the_command_line(inputs, tmp_path, monkeypatch, capsys):
+    import sys
+
+    from mobilestyle.cli import main
+
+    photo = inputs["photos"] / "photo0.png"
+    common = ["mobilestyle", "stylize", str(photo), "--method", "optimize", "--out", str(tmp_path / "out")]
+    monkeypatch.setattr(sys, "argv", common + ["--style-image", str(inputs["painting"]), "--vgg-weights",
+                                               str(inputs["vgg"]), "--size", "48", "--iterations", "3"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0
+    with Image.open(tmp_path / "out" / "photo0.png") as image:
+        assert image.size == (48, 48)
+    monkeypatch.setattr(sys, "argv", common)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "needs --style-image" in err and len(err.strip().splitlines()) == 1
