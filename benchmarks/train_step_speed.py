@@ -1,7 +1,7 @@
 """Training steps per second with and without XLA for the perceptual-loss trainer.
 
 The two variants alternate round by round, so that load from other processes on a shared machine
-hits both alike. Prints a table and writes benchmarks/train_step_speed.json.
+hits both alike. Prints one line per variant and merges them (by crop size) into benchmarks/train_step_speed.json.
 
     python benchmarks/train_step_speed.py --vgg-weights ../shared/data/vgg/vgg19_conv1_1-conv3_4_keras_hwio.npz
 """
@@ -39,7 +39,7 @@ def main() -> None:
     for crop in (int(value) for value in args.crop_sizes.split(",")):
         config = TrainConfig(style_image=args.style_image, content_dir=args.content_dir, out=Path("unused.npz"),
                              crop_size=crop, style_size=2 * crop)
-        photos, _ = load_content_photos(args.content_dir, round(crop * 1.25 / 4) * 4, crop // 2)
+        photos, _ = load_content_photos(args.content_dir, crop)
         grams = style_grams(loss_net, load_style(args.style_image, config.style_size))
         variants = {}
         for jit in (False, True):
@@ -66,8 +66,13 @@ def main() -> None:
                          "median_step_s": round(float(np.median(variant["times"])), 3),
                          "first_step_s": round(variant["first_step_s"], 1), "timed_steps": len(variant["times"])})
             print(rows[-1], flush=True)
-    result = {"cpu_count": os.cpu_count(), "load_average_at_end": os.getloadavg(), "rows": rows}
-    (HERE / "train_step_speed.json").write_text(json.dumps(result, indent=2))
+    path = HERE / "train_step_speed.json"
+    earlier = json.loads(path.read_text())["rows"] if path.exists() else []
+    measured = {row["crop"] for row in rows}
+    for row in rows:
+        row.update({"cpu_count": os.cpu_count(), "load_average_after": [round(v, 1) for v in os.getloadavg()]})
+    rows = [row for row in earlier if row["crop"] not in measured] + rows
+    path.write_text(json.dumps({"rows": sorted(rows, key=lambda row: (row["crop"], row["xla"]))}, indent=2))
 
 
 if __name__ == "__main__":

@@ -143,4 +143,4 @@ def test_bad_input_is_a_one_line_error_and_writes_nothing(monkeypatch, capsys, t
     assert code == 2
     assert err.startswith("error:") and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert not out.exists()
+    assert not out.exists() and not work_dir(out).exists()

@@ -151,7 +151,8 @@ def run_lbfgs(loss_and_gradient, start: np.ndarray, content_features, iterations
         return float(loss), gradient.numpy().astype(np.float64).ravel()
 
     result = minimize(value_and_gradient, start.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
-                      bounds=[(0.0, 255.0)] * start.size, callback=lambda _: on_iteration(),
+                      bounds=[(0.0, 255.0)] * start.size,
+                      callback=lambda flat: on_iteration(flat.reshape(shape)),
                       options={"maxiter": iterations, "maxfun": iterations * 2, "maxcor": 20})
     return result.x.reshape(shape).astype(np.float32), losses
 
@@ -168,7 +169,7 @@ def run_adam(loss_and_gradient, start: np.ndarray, content_features, iterations:
         optimizer.apply([gradient], [image])
         image.assign(tf.clip_by_value(image, 0.0, 255.0))
         losses.append(float(loss))
-        on_iteration()
+        on_iteration(image.numpy())
     return image.numpy(), losses
 
 
@@ -213,7 +214,7 @@ def optimize_images(style_image_path: Path, image_paths: list[Path], out_dir: Pa
                 done_before = progress.tasks[0].completed
                 started = time.monotonic()
                 image, losses = run(loss_and_gradient, start[None], content_features, iterations,
-                                    lambda: progress.advance(task))
+                                    lambda _: progress.advance(task))
                 progress.update(task, completed=done_before + iterations,
                                 info=f"{source.path.name}:{name} loss {losses[-1]:.3f}")
                 final_loss, _ = loss_and_gradient(tf.constant(image), content_features)

@@ -109,9 +109,15 @@ def load_style(path: Path, size: int) -> np.ndarray:
     return np.asarray(resized, dtype=np.uint8)
 
 
-def load_content_photos(folder: Path, side: int, min_side: int, progress: Progress | None = None) -> tuple[np.ndarray, list[Path]]:
-    """Every photo in `folder`, fitted to side x side; a UserError for an empty folder or a tiny photo."""
+def content_side(crop_size: int) -> int:
+    """Photos are kept as squares 1.25x the crop side (a multiple of 4), so crops move around inside them."""
+    return round(crop_size * 1.25 / 4) * 4
+
+
+def load_content_photos(folder: Path, crop_size: int, progress: Progress | None = None) -> tuple[np.ndarray, list[Path]]:
+    """Every photo in `folder`, fitted to content_side(crop_size) squares; a UserError for none or a tiny one."""
     folder = Path(folder)
+    side, min_side = content_side(crop_size), crop_size // 2
     if not folder.exists():
         raise UserError(f"--content-dir {folder} does not exist")
     paths = list_images(folder)
@@ -124,7 +130,7 @@ def load_content_photos(folder: Path, side: int, min_side: int, progress: Progre
         with Image.open(path) as image:
             width, height = image.size
         if min(width, height) < min_side:
-            raise UserError(f"content photo {path} is too small ({width}x{height}); {side * 4 // 5}-pixel crops "
+            raise UserError(f"content photo {path} is too small ({width}x{height}); {crop_size}-pixel crops "
                             f"need photos at least {min_side} pixels on their shorter side")
         photos.append(fit_frame(rgb, side, side))
         if progress:
@@ -271,12 +277,11 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
     out = Path(config.out)
     style = load_style(config.style_image, config.style_size)
     loss_net = load_loss_network(config.vgg_weights)
-    folder = ensure_writable_dir(work_dir(out))
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
-        side = round(config.crop_size * 1.25 / 4) * 4
-        photos, paths = load_content_photos(config.content_dir, side, config.crop_size // 2, progress)
+        photos, paths = load_content_photos(config.content_dir, config.crop_size, progress)
+    folder = ensure_writable_dir(work_dir(out))
     sample_index = np.linspace(0, len(photos) - 1, min(SAMPLE_PHOTOS, len(photos))).round().astype(int)
     samples = photos[sample_index]
     grams = style_grams(loss_net, style)
