@@ -45,12 +45,16 @@ def test_input_is_caffe_bgr_minus_the_mean(tmp_path):
     np.testing.assert_allclose(out, expected, rtol=1e-5)
 
 
-def test_keras3_and_hed_h5_layouts(tmp_path):
+def test_keras3_legacy_and_hed_h5_layouts(tmp_path):
     weights = identity_weights()
     with h5py.File(tmp_path / "keras3.weights.h5", "w") as handle:
         for name, (kernel, bias) in weights.items():
             handle[f"layers/{name}/vars/0"] = kernel
             handle[f"layers/{name}/vars/1"] = bias
+    with h5py.File(tmp_path / "legacy_notop.h5", "w") as handle:
+        for name, (kernel, bias) in weights.items():
+            handle[f"{name}/{name}/kernel:0"] = kernel
+            handle[f"{name}/{name}/bias:0"] = bias
     with h5py.File(tmp_path / "hed.weights.h5", "w") as handle:
         for name, (kernel, bias) in weights.items():
             block, conv = int(name[5]), int(name[-1])
@@ -61,7 +65,9 @@ def test_keras3_and_hed_h5_layouts(tmp_path):
     rgb = np.full((1, 4, 4, 3), 255.0, np.float32)
     keras3 = load_loss_network(tmp_path / "keras3.weights.h5")
     hed = load_loss_network(tmp_path / "hed.weights.h5")
-    assert keras3.style_layers == hed.style_layers == ("relu1_2", "relu2_2")
+    legacy = load_loss_network(tmp_path / "legacy_notop.h5")
+    assert keras3.style_layers == hed.style_layers == legacy.style_layers == ("relu1_2", "relu2_2")
+    np.testing.assert_allclose(legacy(rgb)["relu1_2"].numpy(), keras3(rgb)["relu1_2"].numpy())
     np.testing.assert_allclose(keras3(rgb)["relu1_2"].numpy()[0, 0, 0, :3], 255.0 - np.array(CAFFE_BGR_MEAN), rtol=1e-5)
     np.testing.assert_allclose(hed(rgb)["relu1_2"].numpy()[0, 0, 0, :3], 255.0 - np.array(HED_BGR_MEAN), rtol=1e-5)
 
