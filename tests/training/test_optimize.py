@@ -62,6 +62,7 @@ def test_a_video_clip_is_read_frame_by_frame(inputs, tmp_path):
     ("not a video", "not a video"),
     ("zero iterations", "at least 1"),
     ("unknown optimizer", "must be one of"),
+    ("same name twice", "same place"),
 ])
 def test_bad_input_is_a_user_error(inputs, tmp_path, problem, message):
     paths, painting, options = [inputs["photos"] / "photo0.png"], inputs["painting"], {}
@@ -80,6 +81,10 @@ def test_bad_input_is_a_user_error(inputs, tmp_path, problem, message):
         options["iterations"] = 0
     elif problem == "unknown optimizer":
         options["method"] = "sgd"
+    elif problem == "same name twice":
+        (tmp_path / "again").mkdir()
+        Image.open(paths[0]).save(tmp_path / "again" / "photo0.png")
+        paths.append(tmp_path / "again" / "photo0.png")
     with pytest.raises(UserError, match=message) as caught:
         optimize_images(painting, paths, tmp_path / "out", vgg_weights=inputs["vgg"], size=48, **options)
     assert "\n" not in str(caught.value)

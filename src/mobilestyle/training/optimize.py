@@ -122,6 +122,10 @@ def describe_sources(image_paths: list[Path], max_frames: int | None) -> list[So
             sources.append(Source(path, True, min(count, max_frames or count)))
         else:
             sources.append(Source(path, False, 1))
+    stems = [source.path.stem for source in sources]
+    duplicates = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if duplicates:
+        raise UserError(f"several inputs would be written to the same place: {', '.join(duplicates)}")
     return sources
 
 
