@@ -42,7 +42,7 @@ def main() -> None:
     style = load_style(args.style_image, args.size)
     grams = style_grams(loss_net, style)
     content = resize_longer_side(load_rgb(args.photo), args.size).astype(np.float32)
-    targets = {loss_net.content_layer: loss_net(content[None])[loss_net.content_layer]}
+    targets = loss_net.content_targets(content[None])
     loss_and_gradient = make_loss_and_gradient(loss_net, grams, 1.0, 10.0, 10.0)
     taken: dict[int, np.ndarray] = {}
     count = 0

@@ -130,3 +130,11 @@ def test_imagenet_weights_are_taken_from_keras_applications(monkeypatch):
     net = vgg.load_loss_network(None)
     assert net.source == "ImageNet VGG16"
     assert net.style_layers == ("relu1_2", "relu2_2")
+
+
+def test_content_targets_stop_at_relu2_2_and_match_the_full_stack(tmp_path):
+    layers = {**VGG_LAYERS, **{f"block3_conv{i}": (128 if i == 1 else 256, 256) for i in range(1, 4)}}
+    net = load_loss_network(write_vgg_npz(tmp_path / "vgg16_to_3_3.npz", layers))
+    rgb = np.random.default_rng(0).uniform(0, 255, (1, 32, 32, 3)).astype(np.float32)
+    assert not any(layer.name.startswith("block3") for layer in net.content_model.layers)
+    np.testing.assert_allclose(net.content_targets(rgb)["relu2_2"].numpy(), net(rgb)["relu2_2"].numpy(), rtol=1e-6)

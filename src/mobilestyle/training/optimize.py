@@ -212,7 +212,7 @@ def optimize_images(style_image_path: Path, image_paths: list[Path], out_dir: Pa
             previous: np.ndarray | None = None
             for name, rgb in source.frames(max_frames):
                 content = resize_longer_side(rgb, size).astype(np.float32)
-                content_features = {loss_net.content_layer: loss_net(content[None])[loss_net.content_layer]}
+                content_features = loss_net.content_targets(content[None])
                 warm = previous is not None and previous.shape == content.shape
                 start = previous if warm else content
                 done_before = progress.tasks[0].completed

@@ -168,11 +168,9 @@ def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimi
     `config.jit_compile`; the TransformerNet runs outside it, because XLA on CPU has no kernel for
     the gradient of nearest-neighbour resizing.
     """
-    content_layer = loss_net.content_layer
-
     @tf.function(jit_compile=config.jit_compile)
     def loss_and_gradient(stylized, content):
-        content_targets = {content_layer: loss_net(content)[content_layer]}
+        content_targets = loss_net.content_targets(content)
         with tf.GradientTape() as tape:
             tape.watch(stylized)
             total, terms = perceptual_loss(loss_net, stylized, content_targets, grams, config.content_weight,

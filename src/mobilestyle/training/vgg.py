@@ -47,6 +47,7 @@ class LossNetwork:
     """A VGG conv stack truncated at its deepest available loss layer."""
 
     model: keras.Model
+    content_model: keras.Model
     source: str
     family: str
     layers: tuple[str, ...]
@@ -61,6 +62,10 @@ class LossNetwork:
 
     def __call__(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
         return self.model(images)
+
+    def content_targets(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Only the content layer: the stack stops there, which saves the deeper layers' work."""
+        return {CONTENT_LAYER: self.content_model(images)}
 
     def describe(self) -> str:
         return f"{self.family} ({self.source}), style layers {'/'.join(self.style_layers)}"
@@ -108,8 +113,9 @@ def build_vgg(weights: dict[str, tuple[np.ndarray, np.ndarray]], family: str, me
                 outputs[relu_name(block, conv)] = x
             if relu_name(block, conv) == deepest:
                 model = keras.Model(inputs, outputs, name=f"{family}_to_{deepest}")
-                model.trainable = False
-                return LossNetwork(model, source, family, tuple(present))
+                content_model = keras.Model(inputs, outputs[CONTENT_LAYER], name=f"{family}_to_{CONTENT_LAYER}")
+                model.trainable = content_model.trainable = False
+                return LossNetwork(model, content_model, source, family, tuple(present))
     raise AssertionError("unreachable: the deepest wanted layer is always in the stack")
 
 
