@@ -105,7 +105,7 @@ def stylize(
                                              "each image against --style-image's VGG losses; slow).")] = "model",
     style_image: Annotated[Optional[Path], typer.Option(help="--method optimize: the painting.")] = None,
     iterations: Annotated[Optional[int], typer.Option(help="--method optimize: L-BFGS iterations per image "
-                                                           "(default 200).")] = None,
+                                                           "(default 100).")] = None,
     vgg_weights: Annotated[Optional[Path], typer.Option(help="--method optimize: loss network weights "
                                                              "(see `mobilestyle train --help`).")] = None,
     size: Annotated[Optional[int], typer.Option(help="--method optimize: longer side of the result (default 384).")] = None,

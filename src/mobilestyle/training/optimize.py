@@ -28,7 +28,7 @@ from mobilestyle.training.perceptual import load_style
 from mobilestyle.training.vgg import LossNetwork, load_loss_network
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
-DEFAULT_ITERATIONS = 200
+DEFAULT_ITERATIONS = 100
 DEFAULT_SIZE = 384
 METHODS = ("lbfgs", "adam")
 
@@ -143,6 +143,8 @@ def make_loss_and_gradient(loss_net: LossNetwork, grams: dict, content_weight: f
 
 
 def run_lbfgs(loss_and_gradient, start: np.ndarray, content_features, iterations: int, on_iteration) -> tuple[np.ndarray, list[float]]:
+    """L-BFGS-B within 0..255. The tolerances are off: the normalised losses have pixel gradients near
+    1e-5, under scipy's default stopping thresholds, so it would stop after a few iterations."""
     from scipy.optimize import minimize
 
     shape = start.shape
@@ -157,7 +159,7 @@ def run_lbfgs(loss_and_gradient, start: np.ndarray, content_features, iterations
     result = minimize(value_and_gradient, start.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
                       bounds=[(0.0, 255.0)] * start.size,
                       callback=lambda flat: on_iteration(flat.reshape(shape)),
-                      options={"maxiter": iterations, "maxfun": iterations * 2, "maxcor": 20})
+                      options={"maxiter": iterations, "maxfun": iterations * 2, "maxcor": 20, "ftol": 0.0, "gtol": 0.0})
     return result.x.reshape(shape).astype(np.float32), losses
 
 
