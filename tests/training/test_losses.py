@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from synthetic import write_painting, write_vgg_npz
 
 from mobilestyle.images import load_rgb
 from mobilestyle.training.losses import (content_loss, gram_distance, gram_matrix, perceptual_loss, style_grams,
                                          style_loss, total_variation_loss)
 from mobilestyle.training.vgg import load_loss_network
+from tests.training.synthetic import write_painting, write_vgg_npz
 
 
 def test_gram_matrix_of_a_hand_made_tensor():

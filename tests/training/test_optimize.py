@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image
 from rich.console import Console
-from synthetic import smooth_image, write_painting, write_photos, write_vgg_npz
 
 from mobilestyle.errors import UserError
 from mobilestyle.training.optimize import optimize_images
+from tests.training.synthetic import smooth_image, write_painting, write_photos, write_vgg_npz
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,13 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
-from synthetic import write_painting, write_photos, write_vgg_npz
 
 from mobilestyle.cli import main
 from mobilestyle.errors import UserError
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint
 from mobilestyle.training.perceptual import TrainConfig, train, work_dir
+from tests.training.synthetic import write_painting, write_photos, write_vgg_npz
 
 TINY_ARCH = ArchSpec(blocks=1, widths=(4, 8, 8))
 

@@ -2,11 +2,11 @@ import h5py
 import keras
 import numpy as np
 import pytest
-from synthetic import VGG_LAYERS, write_vgg_npz
 
 from mobilestyle.errors import UserError
 from mobilestyle.training import vgg
 from mobilestyle.training.vgg import CAFFE_BGR_MEAN, HED_BGR_MEAN, load_loss_network
+from tests.training.synthetic import VGG_LAYERS, write_vgg_npz
 
 
 def test_npz_loss_network_shapes_and_layers(tmp_path):
