@@ -73,6 +73,40 @@ def test_run_returns_clamped_rounded_rgb_frames(backend, model_path, frame):
     assert result.min() == 0 and result.max() == 255
 
 
+def style_program_package(path, scale=0.5, biases=(10.0, -20.0, 30.0), gain=1.5, offset=-40.0):
+    """The ML program of `style_spec` saved as a .mlpackage: coremltools turns the ImageType scale and
+    bias into `mul` / `add` ops at the start of the program, and the output is made an RGB image."""
+    import coremltools as ct
+    from coremltools.converters.mil import Builder as mb
+
+    @mb.program(input_specs=[mb.TensorSpec(shape=(1, 3, IN_H, IN_W))], opset_version=ct.target.iOS15)
+    def program(image):
+        x = mb.add(x=mb.mul(x=image, y=gain), y=offset)
+        return mb.upsample_bilinear(x=x, scale_factor_height=OUT_H / IN_H, scale_factor_width=OUT_W / IN_W,
+                                    align_corners=False, name="stylized")
+
+    image = ct.ImageType(name="image", shape=(1, 3, IN_H, IN_W), scale=scale, bias=list(biases),
+                         color_layout=ct.colorlayout.RGB)
+    model = ct.convert(program, convert_to="mlprogram", inputs=[image], skip_model_load=True,
+                       compute_precision=ct.precision.FLOAT32, minimum_deployment_target=ct.target.iOS15)
+    spec = model.get_spec()
+    output = spec.description.output[0]
+    output.type.Clear()
+    output.type.imageType.width, output.type.imageType.height, output.type.imageType.colorSpace = OUT_W, OUT_H, RGB
+    ct.models.MLModel(spec, weights_dir=model.weights_dir, skip_model_load=True).save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_mlpackage_runs_with_the_preprocessing_in_its_program(backend, tmp_path, frame):
+    path = style_program_package(tmp_path / "unit.mlpackage")
+    runner = ModelRunner(path, backend=backend, threads=1)
+    assert (runner.input_size, runner.output_size) == ((IN_W, IN_H), (OUT_W, OUT_H))
+    expected = expected_float(frame, 0.5, (10.0, -20.0, 30.0))
+    np.testing.assert_allclose(runner.run_float(frame), expected, rtol=0, atol=1e-2)
+    assert np.abs(runner.run(frame) - np.clip(expected, 0, 255)).max() <= 0.5 + 1e-3
+
+
 @pytest.mark.parametrize("backend", available_backends())
 def test_run_float_returns_the_unclamped_network_output(backend, model_path, frame):
     result = ModelRunner(model_path, backend=backend).run_float(frame)
@@ -142,7 +176,7 @@ def _unsupported_layer_spec():
     return spec
 
 
-def _mlprogram_spec():
+def _empty_mlprogram_spec():
     spec = style_spec()
     spec.ClearField("neuralNetwork")
     spec.mlProgram.SetInParent()
@@ -160,7 +194,7 @@ def _classifier_spec():
     (_multiarray_output_spec, "'stylized' is multiArrayType, expected an RGB image input"),
     (_renamed_input_spec, r"has inputs \['frame'\]"),
     (_unsupported_layer_spec, "layer 'multiply_1' has type 'lrn', which the Linux runner does not support"),
-    (_mlprogram_spec, "mlprogram is not supported by the Linux runner"),
+    (_empty_mlprogram_spec, "the ML program has no 'main' function"),
     (_classifier_spec, "is a 'glmClassifier', not a neuralNetwork"),
     (lambda: style_spec(out_size=(OUT_W + 3, OUT_H)), r"computes 'stylized' with shape \(1, 3, 27, 45\)"),
 ])

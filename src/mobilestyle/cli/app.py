@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 
-COMMAND_MODULES = ("core", "build", "train")
+COMMAND_MODULES = ("core", "training", "build", "emulate", "train")
 
 
 def _register_commands() -> None:

@@ -98,7 +98,7 @@ def export(
 def stylize(
     images: Annotated[list[Path], typer.Argument(help="Photos to stylize (--method optimize: also folders of "
                                                        "frames or videos, each a clip).")],
-    model: Annotated[Optional[Path], typer.Option("--model", help="An exported .mlmodel.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="An exported .mlmodel or .mlpackage.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png.")] = Path("out"),
     backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino or onnxruntime.")] = "auto",
     method: Annotated[str, typer.Option(help="model (an exported --model) or optimize (Gatys et al.: optimize "
@@ -127,7 +127,7 @@ def stylize(
     if method != "model":
         raise UserError(f"--method must be model or optimize, got {method!r}")
     if model is None:
-        raise UserError("give --model FILE.mlmodel (or --method optimize --style-image PAINTING)")
+        raise UserError("give --model FILE (.mlmodel or .mlpackage), or --method optimize --style-image PAINTING")
     from mobilestyle.files import ensure_writable_dir
     from mobilestyle.images import load_frame, save_png
     from mobilestyle.runner import ModelRunner

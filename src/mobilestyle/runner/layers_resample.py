@@ -93,17 +93,22 @@ def _sample_axis(g: GraphBuilder, x: str, grid: np.ndarray, axis: int, size_in: 
     return g.node("Add", [low, step], hint=hint)
 
 
-def _bilinear(g: GraphBuilder, layer, grids: list[np.ndarray]) -> None:
-    x = layer.input[0]
-    batch, channels, height, width = rank4_shape(g, x, layer)
+def bilinear_resample(g: GraphBuilder, x: str, output: str, grids: list[np.ndarray], hint: str) -> None:
+    """Sample the last two axes of `x` bilinearly at the source coordinates `grids` (rows, columns)."""
+    *leading, height, width = g.shape(x)
     mode = _matching_resize_mode(grids, (height, width))
     if mode is not None:
-        sizes = g.ints([batch, channels, len(grids[0]), len(grids[1])], f"{layer.name}/sizes")
-        g.node("Resize", [x, "", "", sizes], layer.output[0], mode="linear", coordinate_transformation_mode=mode)
+        sizes = g.ints([*leading, len(grids[0]), len(grids[1])], f"{hint}/sizes")
+        g.node("Resize", [x, "", "", sizes], output, mode="linear", coordinate_transformation_mode=mode)
         return
-    rows = _sample_axis(g, x, grids[0], -2, height, f"{layer.name}/rows")
-    columns = _sample_axis(g, rows, grids[1], -1, width, f"{layer.name}/columns")
-    g.node("Identity", [columns], layer.output[0])
+    rows = _sample_axis(g, x, grids[0], -2, height, f"{hint}/rows")
+    columns = _sample_axis(g, rows, grids[1], -1, width, f"{hint}/columns")
+    g.node("Identity", [columns], output)
+
+
+def _bilinear(g: GraphBuilder, layer, grids: list[np.ndarray]) -> None:
+    rank4_shape(g, layer.input[0], layer)
+    bilinear_resample(g, layer.input[0], layer.output[0], grids, layer.name)
 
 
 def convert_upsample(layer, g: GraphBuilder) -> None:

@@ -42,7 +42,7 @@ def _border_amounts(border) -> tuple[int, int, int, int]:
     return int(top), int(left), int(bottom), int(right)
 
 
-def _split_padding(total: int, asymmetry: int) -> tuple[int, int]:
+def split_padding(total: int, asymmetry: int) -> tuple[int, int]:
     """(start, end) of a total 'same' padding; BOTTOM_RIGHT_HEAVY puts the odd pixel at the end."""
     if asymmetry == TOP_LEFT_HEAVY:
         end = total // 2
@@ -51,12 +51,12 @@ def _split_padding(total: int, asymmetry: int) -> tuple[int, int]:
     return start, total - start
 
 
-def _same_pads(sizes, kernel, stride, dilation, asymmetry) -> list[int]:
+def same_pads(sizes, kernel, stride, dilation, asymmetry) -> list[int]:
     starts, ends = [], []
     for size, k, s, d in zip(sizes, kernel, stride, dilation):
         out = math.ceil(size / s)
         total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
-        start, end = _split_padding(total, asymmetry)
+        start, end = split_padding(total, asymmetry)
         starts.append(start)
         ends.append(end)
     return starts + ends
@@ -86,7 +86,7 @@ def convert_convolution(layer, g: GraphBuilder) -> None:
                group=groups, pads=pads, output_padding=output_padding)
         return
     if params.WhichOneof("ConvolutionPaddingType") == "same":
-        pads = _same_pads((height, width), kernel, stride, dilation, params.same.asymmetryMode)
+        pads = same_pads((height, width), kernel, stride, dilation, params.same.asymmetryMode)
     else:
         top, left, bottom, right = _border_amounts(params.valid.paddingAmounts)
         pads = [top, left, bottom, right]
@@ -114,7 +114,7 @@ def _deconvolution_pads(params, sizes, kernel, stride, layer) -> tuple[list[int]
         total = (size - 1) * s + k - target
         if total < 0 and -total >= s:
             raise UserError(f"{layer_label(layer)}: output size {target} is out of reach for input {size}")
-        start, end = _split_padding(max(total, 0), asymmetry)
+        start, end = split_padding(max(total, 0), asymmetry)
         starts.append(start)
         ends.append(end)
         extra.append(max(-total, 0))
@@ -159,7 +159,7 @@ def convert_pooling(layer, g: GraphBuilder) -> None:
     if padding_type == "includeLastPixel":
         raise UserError(f"{layer_label(layer)}: pooling with includeLastPixel padding is not supported")
     if padding_type == "same":
-        pads = _same_pads((height, width), kernel, stride, (1, 1), params.same.asymmetryMode)
+        pads = same_pads((height, width), kernel, stride, (1, 1), params.same.asymmetryMode)
     else:
         top, left, bottom, right = _border_amounts(params.valid.paddingAmounts)
         pads = [top, left, bottom, right]

@@ -13,9 +13,11 @@ from mobilestyle.errors import UserError
 
 @dataclass(frozen=True)
 class LoadedModel:
+    """`model_dir`: for a package, the folder of its root model (an ML program's "@model_path")."""
+
     spec: object
     path: Path
-    weights_dir: Path | None
+    model_dir: Path | None
 
 
 def load_model_file(path: Path) -> LoadedModel:
@@ -25,13 +27,13 @@ def load_model_file(path: Path) -> LoadedModel:
     path = Path(path)
     if not path.exists():
         raise UserError(f"model {path} does not exist")
-    weights_dir = None
+    model_dir = None
     spec_file = path
     if path.is_dir():
         if not (path / "Manifest.json").is_file():
             raise UserError(f"{path} is a folder but not a Core ML package (no Manifest.json)")
         spec_file = _package_root_model(path)
-        weights_dir = spec_file.parent / "weights"
+        model_dir = spec_file.parent
     try:
         data = spec_file.read_bytes()
     except OSError as exc:
@@ -43,7 +45,7 @@ def load_model_file(path: Path) -> LoadedModel:
         raise UserError(f"{path} is not a Core ML model (it cannot be parsed; corrupt or another format)") from None
     if spec.specificationVersion < 1 or spec.WhichOneof("Type") is None or not len(spec.description.input):
         raise UserError(f"{path} is not a Core ML model (no model type, version or inputs)")
-    return LoadedModel(spec, path, weights_dir)
+    return LoadedModel(spec, path, model_dir)
 
 
 def _package_root_model(package: Path) -> Path:

@@ -12,12 +12,16 @@ from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
 from mobilestyle.runner.backends import Session, resolve_backend
 from mobilestyle.runner.frame_io import with_frame_io
+from mobilestyle.runner.mil_to_onnx import program_to_onnx
 from mobilestyle.runner.model_file import load_model_file, model_metadata, style_model_geometry
 from mobilestyle.runner.nn_to_onnx import spec_to_onnx
 
 
 class ModelRunner:
-    """Executes the saved .mlmodel itself (translated to ONNX) with OpenVINO or ONNX Runtime.
+    """Executes the saved model itself (translated to ONNX) with OpenVINO or ONNX Runtime.
+
+    A .mlmodel holds a NeuralNetwork (translated by `nn_to_onnx`), a .mlpackage an ML program
+    (translated by `mil_to_onnx`, in float32 even when the program computes in fp16).
 
     `run` takes an RGB uint8 H x W x 3 frame of the model's input size and returns the RGB uint8
     frame Core ML would produce (clamped to 0..255, rounded); `run_float` returns the network's
@@ -33,9 +37,9 @@ class ModelRunner:
         self.backend = resolve_backend(backend)
         self.threads = threads
         if spec.WhichOneof("Type") == "mlProgram":
-            raise UserError(f"{loaded.path} is an mlprogram model; mlprogram is not supported by the Linux runner "
-                            f"(export with the neuralnetwork backend to check it here)")
-        self.onnx_model = spec_to_onnx(spec)
+            self.onnx_model = program_to_onnx(spec, loaded.model_dir)
+        else:
+            self.onnx_model = spec_to_onnx(spec)
         self._check_output_shape()
         self._frame_session = Session(
             with_frame_io(self.onnx_model, frame.INPUT_NAME, frame.OUTPUT_NAME, uint8=True), self.backend, threads)

@@ -34,7 +34,7 @@ def spec_to_onnx(spec) -> onnx.ModelProto:
     """The ONNX model computing what the Core ML NeuralNetwork `spec` computes."""
     kind = spec.WhichOneof("Type")
     if kind == "mlProgram":
-        raise UserError("this is an mlprogram (.mlpackage) model; translate it with mlprogram_to_onnx")
+        raise UserError("this is an mlprogram (.mlpackage) model; translate it with mil_to_onnx.program_to_onnx")
     if kind != "neuralNetwork":
         raise UserError(f"the Core ML model is a {kind!r}, not a neuralNetwork; the Linux runner runs only "
                         f"neural networks")

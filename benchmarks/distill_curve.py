@@ -1,0 +1,74 @@
+"""Plot distillation curves: held-out PSNR (student vs teacher, 853x480) against training minutes.
+
+Usage:
+  python benchmarks/distill_curve.py --run "muse, random init=/work/runs/muse/muse.distill" \
+      [--run "LABEL=WORK_FOLDER" ...] --out benchmarks/distill_curve
+
+Each WORK_FOLDER is the `<checkpoint>.distill/` folder of a `mobilestyle distill` run (its curve.csv
+and report.json), or a curve.csv itself. Writes OUT.csv (every point of every run, labelled) and
+OUT.png (PSNR against wall-clock minutes and against training steps: the machine is shared, so
+minutes depend on the load while steps do not).
+"""
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def read_run(folder: Path) -> tuple[list[dict], dict]:
+    if folder.suffix == ".csv":
+        return list(csv.DictReader(open(folder))), {}
+    rows = list(csv.DictReader(open(folder / "curve.csv")))
+    report_path = folder / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return rows, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", action="append", required=True, help="LABEL=WORK_FOLDER")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/distill_curve"))
+    args = parser.parse_args()
+
+    figure, (axis, step_axis) = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
+    table, columns = [], ["run", "step", "minutes", "cpu_minutes", "psnr", "ssim"]
+    for spec in args.run:
+        label, folder = spec.split("=", 1)
+        rows, report = read_run(Path(folder))
+        minutes = [float(row["minutes"]) for row in rows]
+        psnr = [float(row["psnr"]) for row in rows]
+        final = report.get("eval", {})
+        if final:
+            label += f" (final {final['psnr_db']:.2f} dB / SSIM {final['ssim']:.3f} on {final['frames']} frames)"
+        axis.plot(minutes, psnr, marker="o", markersize=3, label=label)
+        step_axis.plot([int(row["step"]) for row in rows], psnr, marker="o", markersize=3, label=label)
+        table += [{"run": spec.split("=", 1)[0], **row} for row in rows]
+        print(f"{spec.split('=', 1)[0]}: " + ", ".join(f"{m:.0f} min {p:.2f} dB" for m, p in zip(minutes, psnr)))
+    for level in (24, 26):
+        axis.axhline(level, color="grey", linestyle=":", linewidth=1)
+        step_axis.axhline(level, color="grey", linestyle=":", linewidth=1)
+    step_axis.set_xlabel("training steps (batch of crops)")
+    step_axis.grid(alpha=0.3)
+    axis.set_xlabel("training minutes (wall clock, shared 2-core CPU)")
+    axis.set_ylabel("PSNR vs teacher, dB (853x480, held-out photos)")
+    figure.suptitle("Distilling a 3-block batch-norm student from a lengstrom teacher (held-out PSNR vs teacher)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(args.out.with_suffix(".png"), dpi=120)
+    with open(args.out.with_suffix(".csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, restval="")
+        writer.writeheader()
+        writer.writerows(table)
+    print(f"wrote {args.out.with_suffix('.png')} and {args.out.with_suffix('.csv')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""`mobilestyle emulate`: the phone's camera loop on a desktop, with a window, headless stats, recording."""
+
+import signal
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
+from rich.table import Table
+
+from mobilestyle import frame
+from mobilestyle.cli.app import app
+
+console = Console()
+
+
+@app.command()
+def emulate(
+    index: Annotated[Optional[int], typer.Argument(metavar="INDEX", help="Webcam index for --webcam (default 0).")] = None,
+    webcam: Annotated[bool, typer.Option("--webcam", help="Read a webcam: `--webcam` or `--webcam INDEX`.")] = False,
+    video: Annotated[Optional[Path], typer.Option(help="Play a video file in real time at its own fps.")] = None,
+    images: Annotated[Optional[Path], typer.Option(help="Play a folder of images, in name order, as camera frames.")] = None,
+    fps: Annotated[float, typer.Option(help="Frame rate of --images.")] = 30.0,
+    loop: Annotated[bool, typer.Option("--loop", help="Start --video / --images over at the end.")] = False,
+    model: Annotated[Optional[Path], typer.Option(help="An exported style model (.mlmodel).")] = None,
+    style: Annotated[Optional[str], typer.Option(help="A built style, by name (see `mobilestyle build`).")] = None,
+    backend: Annotated[str, typer.Option(help="Runner backend: auto (OpenVINO when installed), openvino, onnxruntime.")] = "auto",
+    threads: Annotated[Optional[int], typer.Option(help="Inference threads (default: the backend's choice).")] = None,
+    pace: Annotated[bool, typer.Option("--pace/--no-pace", help=f"Run the model at most {frame.FPS_TARGET} times a "
+                                       "second, like the phone (--no-pace: as often as frames arrive).")] = True,
+    headless: Annotated[bool, typer.Option("--headless", help="No window (for tests, benchmarks, servers).")] = False,
+    frames: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many camera frames.")] = None,
+    stats: Annotated[Optional[Path], typer.Option(help="Write the run's stats (fps, latency, drops) as JSON.")] = None,
+    record: Annotated[Optional[Path], typer.Option(help="Record the stylized stream to an .mp4 file.")] = None,
+    virtual_cam: Annotated[bool, typer.Option("--virtual-cam", help="Send the stylized stream to a v4l2loopback "
+                                              "virtual webcam (needs pyvirtualcam).")] = False,
+    hud: Annotated[bool, typer.Option("--hud/--no-hud", help="Show the heads-up display (key h toggles it).")] = True,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Show the camera frame beside the stylized "
+                                               "one (key o toggles it).")] = False,
+    snapshots: Annotated[Path, typer.Option(help="Folder for snapshots (key s).")] = Path("snapshots"),
+) -> None:
+    """Show what the phone will show: a camera, video or image folder through an exported model, paced like the phone.
+
+    Window keys: q quit, h HUD, o side-by-side original, s snapshot, n/p next/previous model in the model's folder.
+    """
+    from mobilestyle.emulator import session
+    from mobilestyle.emulator.models import ModelSlot, load_model, models_beside, resolve_style, runner_factory
+    from mobilestyle.emulator.sources import open_source
+    from mobilestyle.emulator.stats import write_stats
+    from mobilestyle.errors import UserError
+
+    if index is not None and not webcam:
+        raise UserError(f"INDEX ({index}) goes with --webcam")
+    if (model is None) == (style is None):
+        raise UserError("give either --model FILE or --style NAME")
+    model_path = model if model is not None else resolve_style(style)
+    make_runner = runner_factory(backend, threads)
+    with console.status(f"loading {model_path.name} ..."):
+        loaded = load_model(model_path, make_runner)
+    source = open_source((index or 0) if webcam else None, video, images, fps, loop)
+    options = session.RunOptions(pace_fps=frame.FPS_TARGET if pace else None, max_frames=frames, record=record,
+                                 virtual_cam=virtual_cam, window=not headless, hud=hud, side_by_side=side_by_side,
+                                 snapshot_dir=snapshots)
+    console.print(f"[bold]{loaded.name}[/] on {loaded.runner.backend}, source {source.name}"
+                  + ("" if headless else "  (keys: q quit, h HUD, o original, s snapshot, n/p model)"), highlight=False)
+    slot = ModelSlot(loaded, models_beside(model_path), make_runner)
+    previous_handler = signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    try:
+        if headless:
+            with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console,
+                          transient=True) as progress:
+                task = progress.add_task("camera frames", total=frames)
+                options.on_progress = lambda done: progress.update(task, completed=done)
+                summary = session.run(source, slot, options)
+        else:
+            summary = session.run(source, slot, options)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+    for message in options.messages:
+        console.print(message, highlight=False)
+    if stats is not None:
+        write_stats(summary, stats)
+    console.print(_summary_table(summary))
+    if record is not None:
+        console.print(f"wrote {record}")
+    if stats is not None:
+        console.print(f"wrote {stats}")
+
+
+def _stop_like_ctrl_c(signum, stack_frame) -> None:
+    """SIGTERM ends a run like Ctrl-C: the frame in flight finishes, the recording and stats are written."""
+    raise KeyboardInterrupt
+
+
+def _summary_table(summary: dict) -> Table:
+    table = Table(title=f"{summary['model']} ({summary['backend']}) on {summary['source']}", title_justify="left")
+    for column in ("frames in", "stylized", "dropped", "fps", "latency p50/p95 ms", "e2e p50/p95 ms"):
+        table.add_column(column, justify="right")
+    table.add_row(str(summary["frames_in"]), str(summary["frames_stylized"]), str(summary["frames_dropped"]),
+                  f"{summary['fps']:.2f}", f"{_ms(summary['latency_ms_p50'])} / {_ms(summary['latency_ms_p95'])}",
+                  f"{_ms(summary['e2e_ms_p50'])} / {_ms(summary['e2e_ms_p95'])}")
+    return table
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:.0f}"

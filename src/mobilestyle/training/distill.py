@@ -1,0 +1,431 @@
+"""Distillation: train a small student TransformerNet to reproduce a teacher's stylized frames.
+
+Recipe: the content photos are fitted to camera frames (853x480, cover + centre crop) and the
+teacher stylizes each whole frame once (cached in the work folder), so the student learns the
+teacher's output as it looks on a full frame (instance norm statistics included). Training takes
+random crops (tf.data, stateless per-step seeds, random flips) of frame/target pairs and minimizes
+the pixel MSE on a 0..1 scale, which is what PSNR measures; `--vgg-weights` adds a VGG19 feature
+term. The learning rate follows a cosine from `lr` to 5% of it over the step or time budget.
+
+Outputs beside `--out CKPT`, in the work folder `CKPT-without-suffix.distill/`:
+`state.npz` (student weights, optimizer state, step, elapsed time: what `--resume` reads),
+`targets.npz` / `eval_targets.npz` (cached content and teacher frames), `grid.png` (content | teacher |
+student, refreshed at every evaluation), `curve.csv` (PSNR/SSIM vs step, wall and CPU minutes on a
+few held-out frames) and `report.json` (final PSNR/SSIM of student vs teacher on all the held-out
+frames at 853x480). PSNR is capped at 100 dB (identical frames).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from mobilestyle import frame
+from mobilestyle.errors import UserError
+from mobilestyle.files import atomic_path, ensure_writable_dir
+from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
+from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
+from mobilestyle.training.teachers import load_teacher
+
+CURVE_FRAMES = 4
+LR_FLOOR = 0.05
+MAX_PSNR = 100.0
+STATE_FORMAT = "mobilestyle.distill-state/1"
+FRAME_LOADER = "mobilestyle.images.load_frame"
+
+
+@dataclass
+class DistillConfig:
+    teacher: Path
+    content_dirs: list[Path]
+    out: Path
+    arch: ArchSpec = field(default_factory=ArchSpec)
+    steps: int | None = None
+    minutes: float | None = None
+    batch_size: int = 4
+    crop_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    eval_dir: Path | None = None
+    eval_images: int = 24
+    train_images: int = 0
+    vgg_weights: Path | None = None
+    feature_weight: float = 0.1
+    init: str = "random"
+    eval_every_minutes: float = 3.0
+    checkpoint_every_minutes: float = 5.0
+    frame_width: int = frame.INPUT_WIDTH
+    frame_height: int = frame.INPUT_HEIGHT
+    resume: bool = False
+    fp16: bool = False
+
+    def validate(self) -> None:
+        if self.steps is None and self.minutes is None:
+            raise UserError("give a budget: --steps and/or --minutes")
+        if self.steps is not None and self.steps < 1:
+            raise UserError(f"--steps must be at least 1, got {self.steps}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise UserError(f"--minutes must be positive, got {self.minutes}")
+        if self.batch_size < 1:
+            raise UserError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if self.crop_size < 16 or self.crop_size % 4:
+            raise UserError(f"--crop-size must be a multiple of 4 and at least 16, got {self.crop_size}")
+        if self.crop_size > min(self.frame_width, self.frame_height):
+            raise UserError(f"--crop-size {self.crop_size} is larger than the "
+                            f"{self.frame_width}x{self.frame_height} frames")
+        if not self.lr > 0:
+            raise UserError(f"--lr must be positive, got {self.lr}")
+        if self.init not in ("random", "teacher"):
+            raise UserError(f"--init must be random or teacher, got {self.init!r}")
+        if self.vgg_weights is not None and not Path(self.vgg_weights).is_file():
+            raise UserError(f"--vgg-weights {self.vgg_weights} does not exist")
+
+    def recipe(self) -> dict:
+        values = {key: (str(value) if isinstance(value, Path) else value) for key, value in asdict(self).items()}
+        values["content_dirs"] = [str(path) for path in self.content_dirs]
+        values["arch"] = str(self.arch)
+        return values
+
+
+def work_dir(out: Path) -> Path:
+    out = Path(out)
+    return out.parent / f"{out.name.removesuffix('.npz')}.distill"
+
+
+def split_content(config: DistillConfig) -> tuple[list[Path], list[Path]]:
+    """Training and held-out photos: --eval-dir, or every 10th content photo."""
+    photos = list_photos(config.content_dirs)
+    if config.eval_dir is not None:
+        held_out = list_photos([config.eval_dir])
+        train = [p for p in photos if p not in set(held_out)]
+    else:
+        if len(photos) < 2:
+            raise UserError("need at least 2 content photos to hold one out for evaluation (or give --eval-dir)")
+        held_out = photos[::10]
+        train = [p for i, p in enumerate(photos) if i % 10]
+    if not train:
+        raise UserError("no training photos left after holding out the evaluation photos")
+    if config.train_images:
+        train = evenly_spaced(train, config.train_images)
+    return train, evenly_spaced(held_out, config.eval_images)
+
+
+def stylize_frames(model: keras.Model, frames: np.ndarray, progress: Progress | None = None,
+                   label: str = "teacher") -> np.ndarray:
+    """Run a model over uint8 frames one at a time; uint8 results."""
+    task = progress.add_task(label, total=len(frames), info="") if progress else None
+    outputs = []
+    for image in frames:
+        result = model(image[None].astype(np.float32), training=False)[0].numpy()
+        outputs.append(np.clip(np.rint(result), 0, 255).astype(np.uint8))
+        if progress:
+            progress.advance(task)
+    if progress:
+        progress.remove_task(task)
+    return np.stack(outputs)
+
+
+def _targets_key(teacher: Checkpoint, paths: list[Path], config: DistillConfig) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(teacher.weights):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(teacher.weights[name]).tobytes())
+    digest.update(json.dumps([FRAME_LOADER, config.frame_width, config.frame_height, *map(str, paths)]).encode())
+    return digest.hexdigest()
+
+
+def teacher_targets(teacher: Checkpoint, paths: list[Path], config: DistillConfig, cache: Path,
+                    progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    """(content frames, teacher frames) for the photos, cached in `cache` keyed by teacher and photos."""
+    key = _targets_key(teacher, paths, config)
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as data:
+            if str(data["key"]) == key:
+                return data["content"], data["target"]
+    content = load_frames(paths, config.frame_width, config.frame_height)
+    model = teacher.build_model(config.frame_height, config.frame_width)
+    target = stylize_frames(model, content, progress)
+    with atomic_path(cache) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, key=np.array(key), content=content, target=target)
+    return content, target
+
+
+def crop_batches(content: np.ndarray, target: np.ndarray, config: DistillConfig, start_step: int) -> tf.data.Dataset:
+    """Batches of (content crop, teacher crop) float32 pairs; crop n of step s depends only on (seed, s, n)."""
+    pairs = np.concatenate([content, target], axis=-1)
+    frames = tf.constant(pairs)
+    count = len(pairs)
+    crop = config.crop_size
+
+    def one_crop(index):
+        seed = tf.stack([tf.constant(config.seed, tf.int64), index])
+        pick = tf.random.stateless_uniform([], seed, 0, count, dtype=tf.int64)
+        patch = tf.image.stateless_random_crop(frames[pick], [crop, crop, 6], seed + 1)
+        patch = tf.image.stateless_random_flip_left_right(patch, seed + 2)
+        patch = tf.cast(patch, tf.float32)
+        return patch[..., :3], patch[..., 3:]
+
+    first = start_step * config.batch_size
+    return (tf.data.Dataset.range(first, first + 2**40)
+            .map(one_crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .batch(config.batch_size, drop_remainder=True)
+            .prefetch(2))
+
+
+def load_vgg_features(path: Path) -> keras.Model:
+    """VGG19 conv1_1..conv2_2 from a Keras-layout .npz (`<layer>.kernel` HWIO, `<layer>.bias`); relu2_2 out."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--vgg-weights {path} is not a readable .npz ({exc})") from None
+    layers = ["block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2"]
+    missing = [f"{name}.kernel" for name in layers if f"{name}.kernel" not in arrays]
+    if missing:
+        raise UserError(f"--vgg-weights {path} lacks {', '.join(missing)} (Keras VGG19 layer names)")
+    inputs = keras.Input((None, None, 3))
+    x = (inputs[..., ::-1] - np.array([103.939, 116.779, 123.68], np.float32))
+    for name in layers:
+        kernel, bias = arrays[f"{name}.kernel"], arrays[f"{name}.bias"]
+        conv = keras.layers.Conv2D(kernel.shape[-1], 3, padding="same", activation="relu", name=name)
+        x = conv(x)
+        conv.set_weights([kernel, bias])
+        if name == "block1_conv2":
+            x = keras.layers.MaxPooling2D(2)(x)
+    model = keras.Model(inputs, x, name="vgg19_relu2_2")
+    model.trainable = False
+    return model
+
+
+def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
+    """Copy teacher weights whose key and shape the student shares (stem, first blocks, norms' affine)."""
+    copied = 0
+    for layer in student.layers:
+        for variable in layer.weights:
+            key = f"{layer.name}/{variable.name}"
+            value = teacher.weights.get(key)
+            if value is not None and tuple(value.shape) == tuple(variable.shape):
+                variable.assign(value)
+                copied += 1
+    return copied
+
+
+def psnr_ssim(reference: np.ndarray, image: np.ndarray) -> tuple[float, float]:
+    identical = np.array_equal(reference, image)
+    psnr = MAX_PSNR if identical else min(MAX_PSNR, peak_signal_noise_ratio(reference, image, data_range=255))
+    ssim = structural_similarity(reference, image, channel_axis=-1, data_range=255)
+    return float(psnr), float(ssim)
+
+
+def evaluate(model: keras.Model, content: np.ndarray, target: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Mean PSNR and SSIM of the model's frames against the teacher's, and the model's frames."""
+    produced = stylize_frames(model, content)
+    scores = [psnr_ssim(t, s) for t, s in zip(target, produced)]
+    return float(np.mean([s[0] for s in scores])), float(np.mean([s[1] for s in scores])), produced
+
+
+def write_grid(path: Path, content: np.ndarray, target: np.ndarray, student: np.ndarray, rows: int = 3) -> None:
+    """A PNG with one row per frame: content | teacher | student, at half size."""
+    strips = [np.concatenate([c, t, s], axis=1) for c, t, s in list(zip(content, target, student))[:rows]]
+    image = Image.fromarray(np.concatenate(strips, axis=0))
+    image = image.resize((image.width // 2, image.height // 2), Image.Resampling.BILINEAR)
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG")
+
+
+def save_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Optimizer, step: int,
+               elapsed: float, cpu_seconds: float, curve: list[dict], config: DistillConfig) -> None:
+    arrays = {f"weight/{key}": value for key, value in model_weights(student).items()}
+    arrays.update({f"optimizer/{index}": np.asarray(variable.numpy())
+                   for index, variable in enumerate(optimizer.variables)})
+    header = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "cpu_seconds": cpu_seconds, "curve": curve,
+              "arch": config.arch.to_dict(), "recipe": config.recipe()}
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
+def load_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Optimizer,
+               config: DistillConfig) -> tuple[int, float, float, list[dict]]:
+    if not path.is_file():
+        raise UserError(f"--resume: no saved state at {path} (run without --resume first)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(bytes(data["header"]).decode())
+            weights = {key.removeprefix("weight/"): data[key] for key in data.files if key.startswith("weight/")}
+            slots = [data[f"optimizer/{index}"] for index in range(len(optimizer.variables))
+                     if f"optimizer/{index}" in data.files]
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"--resume: {path} is not a readable distillation state ({exc})") from None
+    if header.get("format") != STATE_FORMAT:
+        raise UserError(f"--resume: {path} is not a distillation state")
+    if ArchSpec.from_dict(header["arch"]) != config.arch:
+        raise UserError(f"--resume: the saved student is {ArchSpec.from_dict(header['arch'])}, not {config.arch}")
+    if len(slots) != len(optimizer.variables):
+        raise UserError(f"--resume: {path} holds {len(slots)} optimizer variables, expected {len(optimizer.variables)}")
+    set_model_weights(student, weights)
+    for variable, value in zip(optimizer.variables, slots):
+        variable.assign(value)
+    return int(header["step"]), float(header["elapsed"]), float(header["cpu_seconds"]), list(header["curve"])
+
+
+def budget_fraction(config: DistillConfig, step: int, elapsed: float) -> float:
+    fractions = []
+    if config.steps is not None:
+        fractions.append(step / config.steps)
+    if config.minutes is not None:
+        fractions.append(elapsed / (60 * config.minutes))
+    return min(1.0, max(fractions))
+
+
+def learning_rate(config: DistillConfig, fraction: float) -> float:
+    return config.lr * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * fraction)))
+
+
+def make_train_step(student: keras.Model, optimizer, vgg: keras.Model | None, feature_weight: float):
+    @tf.function
+    def train_step(content, target):
+        with tf.GradientTape() as tape:
+            produced = student(content, training=True)
+            loss = tf.reduce_mean(tf.square((produced - target) / 255.0))
+            if vgg is not None:
+                loss += feature_weight * tf.reduce_mean(tf.square((vgg(produced) - vgg(target)) / 255.0))
+        gradients = tape.gradient(loss, student.trainable_variables)
+        optimizer.apply(gradients, student.trainable_variables)
+        return loss
+    return train_step
+
+
+def distill(config: DistillConfig, console: Console | None = None) -> dict:
+    """Train the student; returns the final report (also written to the work folder)."""
+    console = console or Console()
+    config.validate()
+    out = Path(config.out)
+    if out.suffix != ".npz":
+        raise UserError(f"--out must name a .npz checkpoint, got {out}")
+    folder = ensure_writable_dir(work_dir(out))
+    teacher = load_teacher(config.teacher)
+    train_paths, eval_paths = split_content(config)
+    keras.utils.set_random_seed(config.seed)
+
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+               TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True) as progress:
+        started = time.monotonic()
+        train_content, train_target = teacher_targets(teacher, train_paths, config, folder / "targets.npz", progress)
+        eval_content, eval_target = teacher_targets(teacher, eval_paths, config, folder / "eval_targets.npz", progress)
+        targets_seconds = time.monotonic() - started
+    console.log(f"{len(train_paths)} training frames, {len(eval_paths)} held-out frames "
+                f"({config.frame_width}x{config.frame_height}), teacher {teacher.meta.get('teacher', config.teacher)}")
+
+    student = build_transformer_net(config.arch)
+    student.build((None, None, None, 3))
+    if config.init == "teacher":
+        console.log(f"initialised {teacher_init(student, teacher)} student weights from the teacher")
+    optimizer = keras.optimizers.Adam(config.lr)
+    optimizer.build(student.trainable_variables)
+    step, elapsed, cpu_before, curve = 0, 0.0, 0.0, []
+    if config.resume:
+        step, elapsed, cpu_before, curve = load_state(folder / "state.npz", student, optimizer, config)
+        console.log(f"resumed at step {step} ({elapsed / 60:.1f} min)")
+    vgg = load_vgg_features(config.vgg_weights) if config.vgg_weights else None
+    train_step = make_train_step(student, optimizer, vgg, config.feature_weight)
+    eval_model = build_transformer_net(config.arch, config.frame_height, config.frame_width)
+    curve_count = min(CURVE_FRAMES, len(eval_content))
+
+    cpu_started = time.process_time()
+
+    def cpu_seconds() -> float:
+        return cpu_before + time.process_time() - cpu_started
+
+    def checkpoint(final: bool = False) -> Path:
+        save_state(folder / "state.npz", student, optimizer, step, elapsed, cpu_seconds(), curve, config)
+        meta = {"style": teacher.meta.get("style", "distilled"), "teacher": teacher.meta.get("teacher", str(config.teacher)),
+                "steps": step, "minutes": round(elapsed / 60, 2), "recipe": config.recipe(), "final": final}
+        return save_checkpoint(Checkpoint.from_model(student, config.arch, meta), out, fp16=config.fp16)
+
+    def measure() -> None:
+        set_model_weights(eval_model, model_weights(student))
+        psnr, ssim, produced = evaluate(eval_model, eval_content[:curve_count], eval_target[:curve_count])
+        curve.append({"step": step, "minutes": round(elapsed / 60, 3), "cpu_minutes": round(cpu_seconds() / 60, 3),
+                      "psnr": round(psnr, 3), "ssim": round(ssim, 4)})
+        write_grid(folder / "grid.png", eval_content, eval_target, produced)
+        with atomic_path(folder / "curve.csv") as tmp:
+            with open(tmp, "w", newline="") as handle:
+                writer = csv.DictWriter(handle, list(curve[0]))
+                writer.writeheader()
+                writer.writerows(curve)
+        console.log(f"step {step}  {elapsed / 60:.1f} min  held-out PSNR {psnr:.2f} dB  SSIM {ssim:.4f}")
+
+    if not curve:
+        measure()
+    batches = iter(crop_batches(train_content, train_target, config, step))
+    total = config.steps if config.steps is not None else None
+    last_eval = last_save = elapsed
+    start_step, run_started = step, time.monotonic() - elapsed
+    loss_value, train_seconds = float("nan"), 0.0
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("distill", total=total or 60 * config.minutes, info="")
+        try:
+            while budget_fraction(config, step, elapsed) < 1.0:
+                optimizer.learning_rate.assign(learning_rate(config, budget_fraction(config, step, elapsed)))
+                step_started = time.monotonic()
+                content, target = next(batches)
+                loss_value = float(train_step(content, target))
+                train_seconds += time.monotonic() - step_started
+                if not math.isfinite(loss_value):
+                    raise UserError(f"training diverged at step {step} (loss {loss_value}); lower --lr")
+                step += 1
+                elapsed = time.monotonic() - run_started
+                rate = (step - start_step) / train_seconds
+                progress.update(task, completed=step if total else min(elapsed, 60 * config.minutes),
+                                info=f"step {step} loss {loss_value:.5f} {rate:.2f} it/s")
+                if elapsed - last_eval >= 60 * config.eval_every_minutes:
+                    measure()
+                    last_eval = elapsed
+                if elapsed - last_save >= 60 * config.checkpoint_every_minutes:
+                    checkpoint()
+                    last_save = elapsed
+        except KeyboardInterrupt:
+            checkpoint()
+            console.log(f"interrupted at step {step}: state saved, continue with --resume")
+            raise
+    if curve[-1]["step"] != step:
+        measure()
+    path = checkpoint(final=True)
+    set_model_weights(eval_model, model_weights(student))
+    psnr, ssim, _ = evaluate(eval_model, eval_content, eval_target)
+    trained_steps = step - start_step
+    report = {
+        "checkpoint": str(path), "teacher": teacher.meta.get("teacher", str(config.teacher)),
+        "student_arch": str(config.arch), "steps": step, "minutes": round(elapsed / 60, 2),
+        "cpu_minutes": round(cpu_seconds() / 60, 2),
+        "steps_per_second": round(trained_steps / train_seconds, 3) if train_seconds else None,
+        "teacher_targets_seconds": round(targets_seconds, 1),
+        "final_loss": loss_value,
+        "eval": {"frames": len(eval_paths), "size": f"{config.frame_width}x{config.frame_height}",
+                 "photos": [str(p) for p in eval_paths], "psnr_db": round(psnr, 3), "ssim": round(ssim, 4)},
+        "curve": curve, "recipe": config.recipe(),
+    }
+    with atomic_path(folder / "report.json") as tmp:
+        tmp.write_text(json.dumps(report, indent=2))
+    console.log(f"student vs teacher on {len(eval_paths)} held-out frames: PSNR {psnr:.2f} dB, SSIM {ssim:.4f}; "
+                f"checkpoint {path}, report {folder / 'report.json'}")
+    return report

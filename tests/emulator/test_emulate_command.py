@@ -1,0 +1,89 @@
+"""`mobilestyle emulate` end to end, headless, with a tiny exported model run by the real Linux runner."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.cli.conftest import assert_one_line_error, run_cli  # noqa: F401 (run_cli is a fixture)
+from tests.emulator.fakes import write_test_video
+
+STATS_KEYS = ("frames_in", "frames_stylized", "frames_dropped", "fps", "latency_ms_p50", "latency_ms_p95",
+              "e2e_ms_p50", "e2e_ms_p95")
+
+
+def check_stats(path, frames_in: int) -> dict:
+    stats = json.loads(path.read_text())
+    for key in STATS_KEYS:
+        assert key in stats, key
+    assert stats["frames_in"] == frames_in
+    assert stats["frames_in"] == stats["frames_stylized"] + stats["frames_dropped"]
+    assert stats["frames_stylized"] >= 1 and stats["fps"] > 0
+    assert 0 < stats["latency_ms_p50"] <= stats["latency_ms_p95"]
+    assert stats["latency_ms_p50"] <= stats["e2e_ms_p50"] <= stats["e2e_ms_p95"]
+    return stats
+
+
+def test_headless_run_on_a_video_writes_stats_that_add_up_and_a_recording(run_cli, tiny_model, tmp_path):
+    video = write_test_video(tmp_path / "clip.mp4", frames=45)
+    code, out, err = run_cli("emulate", "--video", video, "--model", tiny_model, "--headless", "--frames", 40,
+                             "--stats", tmp_path / "s.json", "--record", tmp_path / "out.mp4")
+    assert code == 0, err
+    stats = check_stats(tmp_path / "s.json", frames_in=40)
+    assert stats["backend"] in ("openvino", "onnxruntime") and stats["model"] == "tiny"
+    recording = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    ok, first = recording.read()
+    assert ok and first.shape == (1080, 1920, 3) and first.std() > 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.mp4", "s.json"]
+
+
+def test_image_folder_with_the_onnxruntime_backend(run_cli, tiny_model, tmp_path):
+    images = tmp_path / "frames"
+    images.mkdir()
+    for index in range(3):
+        cv2.imwrite(str(images / f"{index}.png"), np.full((720, 1280, 3), 60 * index, np.uint8))
+    code, out, err = run_cli("emulate", "--images", images, "--fps", 10, "--model", tiny_model, "--headless",
+                             "--backend", "onnxruntime", "--stats", tmp_path / "s.json")
+    assert code == 0, err
+    stats = check_stats(tmp_path / "s.json", frames_in=3)
+    assert stats["backend"] == "onnxruntime"
+
+
+def test_the_acceptance_run_on_the_shared_traffic_video(run_cli, tiny_model, shared_data, tmp_path):
+    video = shared_data / "video" / "slow_traffic_small.mp4"
+    code, out, err = run_cli("emulate", "--video", video, "--model", tiny_model, "--headless", "--frames", 150,
+                             "--stats", tmp_path / "s.json")
+    assert code == 0, err
+    stats = check_stats(tmp_path / "s.json", frames_in=150)
+    assert stats["source_fps"] == pytest.approx(29.97, abs=0.01)
+
+
+@pytest.mark.parametrize("case, fragment", [
+    ("empty image folder", "has no images"),
+    ("no webcam", "no webcam at index 63"),
+    ("truncated video", "truncated"),
+    ("not a style model", "notes.mlmodel"),
+    ("unknown style", "unknown style 'mosaic'"),
+    ("two sources", "exactly one source"),
+    ("index without webcam", "goes with --webcam"),
+])
+def test_bad_input_is_one_line_and_exit_2(run_cli, tiny_model, tmp_path, monkeypatch, case, fragment):
+    monkeypatch.setenv("MOBILESTYLE_CACHE", str(tmp_path / "cache"))
+    whole = write_test_video(tmp_path / "v.avi", frames=60, fourcc="MJPG").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.mlmodel").write_text("these are notes, not a model")
+    model = ["--model", tiny_model]
+    args = {
+        "empty image folder": ["--images", tmp_path / "empty", *model],
+        "no webcam": ["--webcam", "63", *model],
+        "truncated video": ["--video", tmp_path / "cut.avi", *model],
+        "not a style model": ["--video", tmp_path / "v.avi", "--model", tmp_path / "notes.mlmodel"],
+        "unknown style": ["--video", tmp_path / "v.avi", "--style", "mosaic"],
+        "two sources": ["--video", tmp_path / "v.avi", "--images", tmp_path / "empty", *model],
+        "index without webcam": ["3", "--video", tmp_path / "v.avi", *model],
+    }[case]
+    code, out, err = run_cli("emulate", *args, "--headless")
+    assert code == 2
+    assert_one_line_error(code, err, fragment)

@@ -1,0 +1,188 @@
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mobilestyle.errors import UserError
+from mobilestyle.training import distill as distill_module
+from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
+from mobilestyle.training.distill import DistillConfig, distill, split_content, work_dir
+
+TINY_TEACHER = ArchSpec(blocks=1, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
+                        output="tanh150", out_norm=True, eps=1e-3)
+TINY_STUDENT = ArchSpec(blocks=1, widths=(4, 4, 8))
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Ten smooth synthetic photos of two sizes."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for index in range(10):
+        size = (90, 60) if index % 2 else (60, 90)
+        small = rng.uniform(0, 255, (6, 6, 3)).astype(np.uint8)
+        Image.fromarray(small).resize(size, Image.Resampling.BICUBIC).save(folder / f"photo{index}.png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory) -> Path:
+    return save_checkpoint(random_checkpoint(TINY_TEACHER, seed=1), tmp_path_factory.mktemp("teacher") / "t.npz")
+
+
+def tiny_config(teacher: Path, photos: Path, out: Path, **overrides) -> DistillConfig:
+    values = dict(teacher=teacher, content_dirs=[photos], out=out, arch=TINY_STUDENT, steps=2, batch_size=2,
+                  crop_size=16, seed=0, frame_width=40, frame_height=32, eval_every_minutes=60)
+    values.update(overrides)
+    return DistillConfig(**values)
+
+
+@pytest.fixture(scope="module")
+def two_step_run(tmp_path_factory, teacher, photos) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("run") / "student.npz"
+    return out, distill(tiny_config(teacher, photos, out))
+
+
+def test_two_step_distill_writes_checkpoint_grid_curve_and_report(two_step_run):
+    out, report = two_step_run
+    student = load_checkpoint(out)
+    assert student.arch == TINY_STUDENT
+    assert student.meta["steps"] == 2
+    stylized = student.build_model(32, 40)(np.zeros((1, 32, 40, 3), np.float32)).numpy()
+    assert stylized.shape == (1, 32, 40, 3)
+
+    folder = work_dir(out)
+    with Image.open(folder / "grid.png") as grid:
+        assert grid.size == (3 * 40 // 2, 32 // 2)  # content | teacher | student, 1 held-out frame, half size
+    saved = json.loads((folder / "report.json").read_text())
+    assert saved == json.loads(json.dumps(report))
+    assert saved["steps"] == 2 and saved["eval"]["frames"] == 1
+    assert 0 < saved["eval"]["psnr_db"] < 60 and -1 <= saved["eval"]["ssim"] <= 1
+    rows = list(csv.DictReader(open(folder / "curve.csv")))
+    assert [int(row["step"]) for row in rows] == [0, 2]
+    assert not list(out.parent.glob(".*partial*"))
+
+
+def test_interrupted_run_resumes_from_the_saved_step_and_matches_an_uninterrupted_run(
+        tmp_path, teacher, photos, monkeypatch):
+    straight = distill(tiny_config(teacher, photos, tmp_path / "a" / "s.npz", steps=4))
+
+    real_make_train_step = distill_module.make_train_step
+
+    def interrupted_after_two_steps(*args):
+        train_step, calls = real_make_train_step(*args), []
+
+        def step(content, target):
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            calls.append(None)
+            return train_step(content, target)
+        return step
+
+    monkeypatch.setattr(distill_module, "make_train_step", interrupted_after_two_steps)
+    with pytest.raises(KeyboardInterrupt):
+        distill(tiny_config(teacher, photos, tmp_path / "b" / "s.npz", steps=4))
+    assert load_checkpoint(tmp_path / "b" / "s.npz").meta["steps"] == 2
+    monkeypatch.undo()
+
+    resumed = distill(tiny_config(teacher, photos, tmp_path / "b" / "s.npz", steps=4, resume=True))
+    assert resumed["steps"] == 4
+    assert [row["step"] for row in resumed["curve"]] == [0, 4]
+    a, b = load_checkpoint(tmp_path / "a" / "s.npz"), load_checkpoint(tmp_path / "b" / "s.npz")
+    for key in a.weights:
+        np.testing.assert_allclose(a.weights[key], b.weights[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    assert abs(straight["eval"]["psnr_db"] - resumed["eval"]["psnr_db"]) < 1e-3
+
+
+def test_resume_without_saved_state_is_a_user_error(tmp_path, teacher, photos):
+    with pytest.raises(UserError, match="no saved state"):
+        distill(tiny_config(teacher, photos, tmp_path / "s.npz", resume=True))
+
+
+def test_resume_with_another_architecture_is_a_user_error(two_step_run, teacher, photos):
+    out, _ = two_step_run
+    with pytest.raises(UserError, match="the saved student is"):
+        distill(tiny_config(teacher, photos, out, arch=ArchSpec(blocks=1, widths=(4, 4, 4)), steps=4, resume=True))
+
+
+def test_teacher_init_copies_shared_weights(tmp_path, photos):
+    teacher = save_checkpoint(random_checkpoint(ArchSpec(blocks=2, widths=(4, 4, 8), norm="instance"), seed=2),
+                              tmp_path / "t.npz")
+    distill(tiny_config(teacher, photos, tmp_path / "s.npz", steps=1, lr=1e-9, init="teacher"))
+    student, source = load_checkpoint(tmp_path / "s.npz"), load_checkpoint(teacher)
+    np.testing.assert_allclose(student.weights["conv1/kernel"], source.weights["conv1/kernel"], atol=1e-6)
+    np.testing.assert_allclose(student.weights["res1_conv1/kernel"], source.weights["res1_conv1/kernel"], atol=1e-6)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"steps": None}, "give a budget"),
+    ({"crop_size": 18}, "multiple of 4"),
+    ({"crop_size": 64}, "larger than the 40x32 frames"),
+    ({"init": "magic"}, "--init must be"),
+    ({"lr": 0.0}, "--lr must be positive"),
+])
+def test_bad_options_are_user_errors(tmp_path, teacher, photos, overrides, message):
+    with pytest.raises(UserError, match=message):
+        distill(tiny_config(teacher, photos, tmp_path / "s.npz", **overrides))
+
+
+def test_missing_content_folder_is_a_user_error(tmp_path, teacher):
+    with pytest.raises(UserError, match="not a folder"):
+        distill(tiny_config(teacher, tmp_path / "nowhere", tmp_path / "s.npz"))
+
+
+def test_cli_reports_a_bad_teacher_in_one_line(tmp_path, photos):
+    (tmp_path / "teacher").mkdir()
+    (tmp_path / "teacher" / "manifest.json").write_text("{}")
+    result = subprocess.run(
+        [sys.executable, "-c", "from mobilestyle.cli import main; main()", "distill",
+         "--teacher", str(tmp_path / "teacher"), "--content-dir", str(photos), "--out", str(tmp_path / "s.npz"),
+         "--steps", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "entry 'Variable' is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "s.npz").exists()
+
+
+def test_held_out_photos_are_every_tenth_or_the_eval_folder(tmp_path, teacher, photos):
+    train, held_out = split_content(tiny_config(teacher, photos, tmp_path / "s.npz"))
+    assert [p.name for p in held_out] == ["photo0.png"]
+    assert len(train) == 9 and not set(train) & set(held_out)
+    with pytest.raises(UserError, match="no training photos left"):
+        split_content(tiny_config(teacher, photos, tmp_path / "s.npz", eval_dir=photos))
+
+
+def write_small_vgg(path: Path) -> Path:
+    """A VGG19-named .npz with the four conv layers the feature loss uses, at small widths."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for name, cin, cout in (("block1_conv1", 3, 4), ("block1_conv2", 4, 4), ("block2_conv1", 4, 8),
+                            ("block2_conv2", 8, 8)):
+        arrays[f"{name}.kernel"] = rng.normal(0, 0.1, (3, 3, cin, cout)).astype(np.float32)
+        arrays[f"{name}.bias"] = np.zeros(cout, np.float32)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_vgg_feature_loss_trains_and_bad_vgg_files_are_user_errors(tmp_path, teacher, photos):
+    vgg = write_small_vgg(tmp_path / "vgg.npz")
+    report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", vgg_weights=vgg, steps=1))
+    assert report["steps"] == 1 and np.isfinite(report["final_loss"])
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(UserError, match="lacks block1_conv1.kernel"):
+        distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "other.npz"))
+    with pytest.raises(UserError, match="--vgg-weights .* does not exist"):
+        distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "missing.npz"))
+
+
+def test_a_student_that_is_the_teacher_scores_the_psnr_cap(tmp_path, teacher, photos):
+    """Content frames, teacher frames, crops and evaluation line up: a copy of the teacher is exact."""
+    report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", arch=TINY_TEACHER, init="teacher",
+                                 steps=1, lr=1e-12))
+    assert report["curve"][0]["psnr"] == 100.0 and report["curve"][0]["ssim"] == 1.0
