@@ -61,3 +61,18 @@ def test_wrong_app_folder_fails_before_writing(run_cli, style_folder, tmp_path):
 def test_styles_lists_the_shipped_styles(run_cli, style_folder):
     code, out, _ = run_cli("styles")
     assert code == 0 and "tiny" in out and "27.5 dB" in out
+
+
+def test_build_trains_an_unknown_style_from_a_painting_and_caches_it(run_cli, style_folder, tmp_path):
+    from tests.training.synthetic import write_painting, write_photos, write_vgg_npz
+
+    photos = write_photos(tmp_path / "photos", count=2, size=(264, 264))
+    painting = write_painting(tmp_path / "painting.png")
+    vgg = write_vgg_npz(tmp_path / "vgg.npz")
+    code, _, err = run_cli("build", "--style", "mine", "--out", tmp_path / "out", "--style-image", painting,
+                           "--content-dir", photos, "--vgg-weights", vgg, "--steps", 1)
+    assert code == 0, err
+    assert (tmp_path / "cache" / "styles" / "mine.npz").is_file()
+    assert (tmp_path / "out" / "mine.mlmodel").is_file()
+    code, out, _ = run_cli("styles")
+    assert "mine" in out and "cache" in out

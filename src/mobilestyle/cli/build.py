@@ -47,6 +47,23 @@ def _copy_into(models: Path, paths: list[Path]) -> None:
             shutil.copyfile(path, tmp)
 
 
+def _find_or_train(style: str, style_image: Path | None, content_dir: Path | None,
+                   vgg_weights: Path | None, steps: int):
+    from mobilestyle.errors import UserError
+    from mobilestyle.styles import available_styles, cache_dir, find_style
+
+    if style in available_styles() or style_image is None:
+        return find_style(style)
+    if content_dir is None:
+        raise UserError("--style-image training needs --content-dir (a folder of photos)")
+    from mobilestyle.training.perceptual import TrainConfig, train
+
+    console.print(f"no checkpoint for {style!r} yet: training one from {style_image} ({steps} steps)")
+    train(TrainConfig(style_image=style_image, content_dir=content_dir, out=cache_dir() / f"{style}.npz",
+                      vgg_weights=vgg_weights, steps=steps, style_name=style), console)
+    return find_style(style)
+
+
 @app.command()
 def build(
     style: Annotated[str, typer.Option(help="A named style (see `mobilestyle styles`).")],
@@ -58,8 +75,17 @@ def build(
     ios_app: Annotated[Optional[Path], typer.Option(help="Also copy the model and its contract into this "
                                                          "StyleCam app folder (e.g. ios_app).")] = None,
     backend: Annotated[str, typer.Option(help="Runner backend for the check: auto, openvino or onnxruntime.")] = "auto",
+    style_image: Annotated[Optional[Path], typer.Option(help="A painting: when NAME has no checkpoint yet, train "
+                                                             "one from it (perceptual loss) and cache it.")] = None,
+    content_dir: Annotated[Optional[Path], typer.Option(help="Content photos for --style-image training.")] = None,
+    vgg_weights: Annotated[Optional[Path], typer.Option(help="Loss-network weights for --style-image training.")] = None,
+    steps: Annotated[int, typer.Option(help="Training steps for --style-image.")] = 2000,
 ) -> None:
-    """Export a named style, run the exported file on a sample photo, check it against Keras, report."""
+    """Export a named style, run the exported file on a sample photo, check it against Keras, report.
+
+    With --style-image, a style that has no checkpoint yet is trained first (see `mobilestyle train`)
+    and cached, so the next build of the same name starts from the cached checkpoint.
+    """
     from mobilestyle.errors import UserError
     from mobilestyle.export.coreml import export_coreml
     from mobilestyle.files import atomic_path, ensure_writable_dir
@@ -70,7 +96,7 @@ def build(
     from mobilestyle.styles import find_style
 
     started = time.perf_counter()
-    named = find_style(style)
+    named = _find_or_train(style, style_image, content_dir, vgg_weights, steps)
     app_models = _app_models_dir(ios_app, model_format) if ios_app is not None else None
     ensure_writable_dir(out)
     rgb, sample_name = _sample_frame(sample)
