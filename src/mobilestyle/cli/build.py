@@ -47,15 +47,9 @@ def _copy_into(models: Path, paths: list[Path]) -> None:
             shutil.copyfile(path, tmp)
 
 
-def _find_or_train(style: str, style_image: Path | None, content_dir: Path | None,
-                   vgg_weights: Path | None, steps: int):
-    from mobilestyle.errors import UserError
-    from mobilestyle.styles import available_styles, cache_dir, find_style
-
-    if style in available_styles() or style_image is None:
-        return find_style(style)
-    if content_dir is None:
-        raise UserError("--style-image training needs --content-dir (a folder of photos)")
+def _train_style(style: str, style_image: Path, content_dir: Path | None, vgg_weights: Path | None, steps: int):
+    """Train a style that has no checkpoint yet into the style cache; returns the new catalogue entry."""
+    from mobilestyle.styles import cache_dir, find_style
     from mobilestyle.training.perceptual import TrainConfig, train
 
     console.print(f"no checkpoint for {style!r} yet: training one from {style_image} ({steps} steps)")
@@ -93,12 +87,17 @@ def build(
     from mobilestyle.networks.checkpoint import load_checkpoint
     from mobilestyle.runner import ModelRunner
     from mobilestyle.runner.parity import max_abs_error
-    from mobilestyle.styles import find_style
+    from mobilestyle.styles import available_styles, find_style
 
     started = time.perf_counter()
-    named = _find_or_train(style, style_image, content_dir, vgg_weights, steps)
+    must_train = style_image is not None and style not in available_styles()
+    if must_train and content_dir is None:
+        raise UserError("--style-image training needs --content-dir (a folder of photos)")
+    named = None if must_train else find_style(style)
     app_models = _app_models_dir(ios_app, model_format) if ios_app is not None else None
     ensure_writable_dir(out)
+    if must_train:
+        named = _train_style(style, style_image, content_dir, vgg_weights, steps)
     rgb, sample_name = _sample_frame(sample)
     checkpoint = load_checkpoint(named.checkpoint)
     with console.status(f"exporting {style} to Core ML ({model_format})..."):

@@ -39,6 +39,7 @@ from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
 from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.training.crops import crop_batches as random_crop_batches
 from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
 from mobilestyle.training.teachers import load_teacher
 
@@ -169,23 +170,8 @@ def teacher_targets(teacher: Checkpoint, paths: list[Path], config: DistillConfi
 def crop_batches(content: np.ndarray, target: np.ndarray, config: DistillConfig, start_step: int) -> tf.data.Dataset:
     """Batches of (content crop, teacher crop) float32 pairs; crop n of step s depends only on (seed, s, n)."""
     pairs = np.concatenate([content, target], axis=-1)
-    frames = tf.constant(pairs)
-    count = len(pairs)
-    crop = config.crop_size
-
-    def one_crop(index):
-        seed = tf.stack([tf.constant(config.seed, tf.int64), index])
-        pick = tf.random.stateless_uniform([], seed, 0, count, dtype=tf.int64)
-        patch = tf.image.stateless_random_crop(frames[pick], [crop, crop, 6], seed + 1)
-        patch = tf.image.stateless_random_flip_left_right(patch, seed + 2)
-        patch = tf.cast(patch, tf.float32)
-        return patch[..., :3], patch[..., 3:]
-
-    first = start_step * config.batch_size
-    return (tf.data.Dataset.range(first, first + 2**40)
-            .map(one_crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .batch(config.batch_size, drop_remainder=True)
-            .prefetch(2))
+    return (random_crop_batches(pairs, config.crop_size, config.batch_size, config.seed, start_step)
+            .map(lambda batch: (batch[..., :3], batch[..., 3:])))
 
 
 def load_vgg_features(path: Path) -> keras.Model:

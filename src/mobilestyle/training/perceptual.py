@@ -35,6 +35,7 @@ from mobilestyle.images import IMAGE_SUFFIXES, fit_frame, list_images, load_rgb
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
 from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.training.crops import crop_batches as random_crop_batches
 from mobilestyle.training.losses import gram_distance, perceptual_loss, style_grams
 from mobilestyle.training.vgg import LossNetwork, load_loss_network
 
@@ -142,22 +143,7 @@ def load_content_photos(folder: Path, crop_size: int, progress: Progress | None 
 
 def crop_batches(photos: np.ndarray, config: TrainConfig, start_step: int) -> tf.data.Dataset:
     """Float32 batches of random crops with random flips; crop n of step s depends only on (seed, s, n)."""
-    images = tf.constant(photos)
-    count = len(photos)
-    crop = config.crop_size
-
-    def one_crop(index):
-        seed = tf.stack([tf.constant(config.seed, tf.int64), index])
-        pick = tf.random.stateless_uniform([], seed, 0, count, dtype=tf.int64)
-        patch = tf.image.stateless_random_crop(images[pick], [crop, crop, 3], seed + 1)
-        patch = tf.image.stateless_random_flip_left_right(patch, seed + 2)
-        return tf.cast(patch, tf.float32)
-
-    first = start_step * config.batch_size
-    return (tf.data.Dataset.range(first, first + 2**40)
-            .map(one_crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .batch(config.batch_size, drop_remainder=True)
-            .prefetch(2))
+    return random_crop_batches(photos, config.crop_size, config.batch_size, config.seed, start_step)
 
 
 def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimizer: keras.optimizers.Optimizer,
