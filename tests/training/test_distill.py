@@ -101,13 +101,13 @@ def test_interrupted_run_resumes_from_the_saved_step_and_matches_an_uninterrupte
 
 
 def test_resume_without_saved_state_is_a_user_error(tmp_path, teacher, photos):
-    with pytest.raises(UserError, match="no saved state"):
+    with pytest.raises(UserError, match="no saved distillation state"):
         distill(tiny_config(teacher, photos, tmp_path / "s.npz", resume=True))
 
 
 def test_resume_with_another_architecture_is_a_user_error(two_step_run, teacher, photos):
     out, _ = two_step_run
-    with pytest.raises(UserError, match="the saved student is"):
+    with pytest.raises(UserError, match="the saved net is"):
         distill(tiny_config(teacher, photos, out, arch=ArchSpec(blocks=1, widths=(4, 4, 4)), steps=4, resume=True))
 
 

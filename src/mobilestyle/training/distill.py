@@ -40,6 +40,7 @@ from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.training.crops import crop_batches as random_crop_batches
+from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
 from mobilestyle.training.teachers import load_teacher
 
@@ -235,43 +236,6 @@ def write_grid(path: Path, content: np.ndarray, target: np.ndarray, student: np.
         image.save(tmp, format="PNG")
 
 
-def save_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Optimizer, step: int,
-               elapsed: float, cpu_seconds: float, curve: list[dict], config: DistillConfig) -> None:
-    arrays = {f"weight/{key}": value for key, value in model_weights(student).items()}
-    arrays.update({f"optimizer/{index}": np.asarray(variable.numpy())
-                   for index, variable in enumerate(optimizer.variables)})
-    header = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "cpu_seconds": cpu_seconds, "curve": curve,
-              "arch": config.arch.to_dict(), "recipe": config.recipe()}
-    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-
-
-def load_state(path: Path, student: keras.Model, optimizer: keras.optimizers.Optimizer,
-               config: DistillConfig) -> tuple[int, float, float, list[dict]]:
-    if not path.is_file():
-        raise UserError(f"--resume: no saved state at {path} (run without --resume first)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            header = json.loads(bytes(data["header"]).decode())
-            weights = {key.removeprefix("weight/"): data[key] for key in data.files if key.startswith("weight/")}
-            slots = [data[f"optimizer/{index}"] for index in range(len(optimizer.variables))
-                     if f"optimizer/{index}" in data.files]
-    except (OSError, ValueError, KeyError) as exc:
-        raise UserError(f"--resume: {path} is not a readable distillation state ({exc})") from None
-    if header.get("format") != STATE_FORMAT:
-        raise UserError(f"--resume: {path} is not a distillation state")
-    if ArchSpec.from_dict(header["arch"]) != config.arch:
-        raise UserError(f"--resume: the saved student is {ArchSpec.from_dict(header['arch'])}, not {config.arch}")
-    if len(slots) != len(optimizer.variables):
-        raise UserError(f"--resume: {path} holds {len(slots)} optimizer variables, expected {len(optimizer.variables)}")
-    set_model_weights(student, weights)
-    for variable, value in zip(optimizer.variables, slots):
-        variable.assign(value)
-    return int(header["step"]), float(header["elapsed"]), float(header["cpu_seconds"]), list(header["curve"])
-
-
 def budget_fraction(config: DistillConfig, step: int, elapsed: float) -> float:
     fractions = []
     if config.steps is not None:
@@ -329,7 +293,9 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
     optimizer.build(student.trainable_variables)
     step, elapsed, cpu_before, curve = 0, 0.0, 0.0, []
     if config.resume:
-        step, elapsed, cpu_before, curve = load_state(folder / "state.npz", student, optimizer, config)
+        header = load_state(folder / "state.npz", student, optimizer, STATE_FORMAT, config.arch, "distillation")
+        step, elapsed, cpu_before, curve = (int(header["step"]), float(header["elapsed"]),
+                                            float(header["cpu_seconds"]), list(header["curve"]))
         console.log(f"resumed at step {step} ({elapsed / 60:.1f} min)")
     vgg = load_vgg_features(config.vgg_weights) if config.vgg_weights else None
     train_step = make_train_step(student, optimizer, vgg, config.feature_weight)
@@ -342,7 +308,9 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         return cpu_before + time.process_time() - cpu_started
 
     def checkpoint(final: bool = False) -> Path:
-        save_state(folder / "state.npz", student, optimizer, step, elapsed, cpu_seconds(), curve, config)
+        save_state(folder / "state.npz", student, optimizer,
+                   {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "cpu_seconds": cpu_seconds(),
+                    "curve": curve, "arch": config.arch.to_dict(), "recipe": config.recipe()})
         meta = {"style": teacher.meta.get("style", "distilled"), "teacher": teacher.meta.get("teacher", str(config.teacher)),
                 "steps": step, "minutes": round(elapsed / 60, 2), "recipe": config.recipe(), "final": final}
         return save_checkpoint(Checkpoint.from_model(student, config.arch, meta), out, fp16=config.fp16)

@@ -33,9 +33,10 @@ from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.images import IMAGE_SUFFIXES, fit_frame, list_images, load_rgb
 from mobilestyle.networks.arch import ArchSpec
-from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
+from mobilestyle.networks.checkpoint import Checkpoint, save_checkpoint
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.training.crops import crop_batches as random_crop_batches
+from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.losses import gram_distance, perceptual_loss, style_grams
 from mobilestyle.training.vgg import LossNetwork, load_loss_network
 
@@ -218,42 +219,6 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_state(path: Path, net: keras.Model, optimizer: keras.optimizers.Optimizer, header: dict) -> None:
-    arrays = {f"weight/{key}": value for key, value in model_weights(net).items()}
-    arrays.update({f"optimizer/{index}": np.asarray(variable.numpy()) for index, variable in enumerate(optimizer.variables)})
-    arrays["header"] = np.frombuffer(json.dumps({"format": STATE_FORMAT, **header}).encode(), dtype=np.uint8)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-
-
-def load_state(path: Path, net: keras.Model, optimizer: keras.optimizers.Optimizer, config: TrainConfig,
-               painting_digest: str) -> dict:
-    """Restore weights and optimizer state; returns the saved header (step, elapsed, curve, ...)."""
-    if not path.is_file():
-        raise UserError(f"--resume: no saved training state at {path} (run without --resume first)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            header = json.loads(bytes(data["header"]).decode())
-            weights = {key.removeprefix("weight/"): data[key] for key in data.files if key.startswith("weight/")}
-            slots = [data[f"optimizer/{index}"] for index in range(len(optimizer.variables))
-                     if f"optimizer/{index}" in data.files]
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise UserError(f"--resume: {path} is not a readable training state ({type(exc).__name__})") from None
-    if header.get("format") != STATE_FORMAT:
-        raise UserError(f"--resume: {path} is not a training state")
-    if ArchSpec.from_dict(header["arch"]) != config.arch:
-        raise UserError(f"--resume: the saved net is {ArchSpec.from_dict(header['arch'])}, not {config.arch}")
-    if header["painting_sha256"] != painting_digest:
-        raise UserError(f"--resume: the saved state was trained on another painting ({header['painting']})")
-    if len(slots) != len(optimizer.variables):
-        raise UserError(f"--resume: {path} holds {len(slots)} optimizer variables, expected {len(optimizer.variables)}")
-    set_model_weights(net, weights)
-    for variable, value in zip(optimizer.variables, slots):
-        variable.assign(value)
-    return header
-
-
 def train(config: TrainConfig, console: Console | None = None) -> dict:
     """Train the net for the painting up to `config.steps` in all; returns the report (also in the work folder)."""
     console = console or Console()
@@ -279,7 +244,9 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
     optimizer.build(net.trainable_variables)
     step, elapsed, curve, before = 0, 0.0, [], None
     if config.resume:
-        header = load_state(folder / "state.npz", net, optimizer, config, painting_digest)
+        header = load_state(folder / "state.npz", net, optimizer, STATE_FORMAT, config.arch, "training")
+        if header["painting_sha256"] != painting_digest:
+            raise UserError(f"--resume: the saved state was trained on another painting ({header['painting']})")
         step, elapsed, curve, before = header["step"], header["elapsed"], header["curve"], header["gram_distance_before"]
         if step >= config.steps:
             raise UserError(f"--resume: the saved state is already at step {step}; give --steps above {step}")
@@ -291,7 +258,7 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
                 f"{style.shape[1]}x{style.shape[0]}, loss network {loss_net.describe()}")
 
     def save(final: bool = False) -> Path:
-        header = {"step": step, "elapsed": elapsed, "curve": curve, "gram_distance_before": before,
+        header = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "curve": curve, "gram_distance_before": before,
                   "arch": config.arch.to_dict(), "painting": str(config.style_image),
                   "painting_sha256": painting_digest, "recipe": config.recipe()}
         save_state(folder / "state.npz", net, optimizer, header)
