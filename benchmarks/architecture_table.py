@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +59,7 @@ from mobilestyle.training.distill import (
 )
 from mobilestyle.training.frames import evenly_spaced, list_photos
 from mobilestyle.training.teachers import load_teacher
+from runner_fps import median_seconds
 
 ARCHS = {
     **{f"blocks{n}": f"blocks={n}" for n in range(1, 6)},
@@ -81,15 +81,9 @@ def load_average() -> float:
 
 def time_backend(model: Path, backend: str, frames: int, image: np.ndarray) -> dict:
     runner = ModelRunner(model, backend=backend, threads=THREADS)
-    for _ in range(2):
-        runner.run(image)
+    runner.run(image)
     load_before = load_average()
-    times = []
-    for _ in range(frames):
-        started = time.perf_counter()
-        runner.run(image)
-        times.append(time.perf_counter() - started)
-    median = statistics.median(times)
+    median = median_seconds(runner, image, frames, warmup=1)
     return {"ms": round(1000 * median, 1), "fps": round(1 / median, 2), "frames": frames,
             "load_avg_1min": [load_before, load_average()]}
 

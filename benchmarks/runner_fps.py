@@ -17,21 +17,24 @@ from mobilestyle.runner import ModelRunner
 from mobilestyle.runner.backends import available_backends
 
 
+def median_seconds(runner: ModelRunner, image, frames: int, warmup: int = 3) -> float:
+    """Median wall time of `runner.run(image)` over `frames` calls, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        runner.run(image)
+    times = []
+    for _ in range(frames):
+        start = time.perf_counter()
+        runner.run(image)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def measure(model: Path, backend: str, threads: int, frames: int) -> tuple[float, float]:
     from skimage import data
 
     from mobilestyle.images import fit_frame
 
-    runner = ModelRunner(model, backend=backend, threads=threads)
-    frame = fit_frame(data.astronaut())
-    for _ in range(3):
-        runner.run(frame)
-    times = []
-    for _ in range(frames):
-        start = time.perf_counter()
-        runner.run(frame)
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
+    median = median_seconds(ModelRunner(model, backend=backend, threads=threads), fit_frame(data.astronaut()), frames)
     return 1.0 / median, median * 1000
 
 

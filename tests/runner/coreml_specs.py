@@ -48,7 +48,11 @@ def single_layer_spec(kind: str, shape: tuple[int, ...], extra_inputs: dict[str,
 
 
 def run_spec(spec, **feeds: np.ndarray) -> dict[str, np.ndarray]:
-    model = spec_to_onnx(spec)
+    return run_onnx(spec_to_onnx(spec), **feeds)
+
+
+def run_onnx(model, **feeds: np.ndarray) -> dict[str, np.ndarray]:
+    """Run a translated ONNX model on one thread of ONNX Runtime; outputs by name."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
 
 from mobilestyle.runner.mil_to_onnx import program_to_onnx
+from tests.runner.coreml_specs import run_onnx
 
 
 def converted_spec(program, ios: int = 15):
@@ -23,13 +23,7 @@ def converted_spec(program, ios: int = 15):
 
 def run_program(program, ios: int = 15, **feeds: np.ndarray) -> dict[str, np.ndarray]:
     spec, model_dir = converted_spec(program, ios)
-    model = program_to_onnx(spec, model_dir)
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    names = [output.name for output in session.get_outputs()]
-    results = session.run(None, {name: value.astype(np.float32) for name, value in feeds.items()})
-    return dict(zip(names, results))
+    return run_onnx(program_to_onnx(spec, model_dir), **feeds)
 
 
 def run_single(build, x: np.ndarray, ios: int = 15) -> np.ndarray:
