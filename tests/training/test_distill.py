@@ -120,11 +120,25 @@ def test_teacher_init_copies_shared_weights(tmp_path, photos):
     np.testing.assert_allclose(student.weights["res1_conv1/kernel"], source.weights["res1_conv1/kernel"], atol=1e-6)
 
 
+def test_checkpoint_init_starts_from_another_student(tmp_path, teacher, photos):
+    start = save_checkpoint(random_checkpoint(TINY_STUDENT, seed=5), tmp_path / "other_style.npz")
+    distill(tiny_config(teacher, photos, tmp_path / "s.npz", steps=1, lr=1e-9, init=str(start)))
+    student, source = load_checkpoint(tmp_path / "s.npz"), load_checkpoint(start)
+    np.testing.assert_allclose(student.weights["out/kernel"], source.weights["out/kernel"], atol=1e-6)
+
+
+def test_checkpoint_init_of_another_architecture_is_a_user_error(tmp_path, teacher, photos):
+    start = save_checkpoint(random_checkpoint(ArchSpec(blocks=2, widths=(4, 4, 8)), seed=5), tmp_path / "o.npz")
+    with pytest.raises(UserError, match="the student is"):
+        distill(tiny_config(teacher, photos, tmp_path / "s.npz", steps=1, init=str(start)))
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({"steps": None}, "give a budget"),
     ({"crop_size": 18}, "multiple of 4"),
     ({"crop_size": 64}, "larger than the 40x32 frames"),
     ({"init": "magic"}, "--init must be"),
+    ({"init": "missing.npz"}, "does not exist"),
     ({"lr": 0.0}, "--lr must be positive"),
 ])
 def test_bad_options_are_user_errors(tmp_path, teacher, photos, overrides, message):

@@ -29,7 +29,7 @@ def distill(
                                                    "stylizes each once.")] = 0,
     vgg_weights: Annotated[Optional[Path], typer.Option(help="Keras-layout VGG19 .npz: adds a relu2_2 feature loss.")] = None,
     feature_weight: Annotated[float, typer.Option(help="Weight of the VGG feature loss.")] = 0.1,
-    init: Annotated[str, typer.Option(help="Student initialisation: random | teacher (copy shared weights).")] = "random",
+    init: Annotated[str, typer.Option(help="Student initialisation: random | teacher (copy shared weights) | a student checkpoint .npz of the same architecture (e.g. another style's).")] = "random",
     eval_every: Annotated[float, typer.Option(help="Minutes between held-out evaluations (curve, grid).")] = 3.0,
     checkpoint_every: Annotated[float, typer.Option(help="Minutes between saved checkpoints.")] = 5.0,
     resume: Annotated[bool, typer.Option(help="Continue from the saved state in the work folder.")] = False,

@@ -37,7 +37,13 @@ from mobilestyle import frame
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.arch import ArchSpec
-from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
+from mobilestyle.networks.checkpoint import (
+    Checkpoint,
+    load_checkpoint,
+    model_weights,
+    save_checkpoint,
+    set_model_weights,
+)
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.training.crops import crop_batches as random_crop_batches
 from mobilestyle.training.state import load_state, save_state
@@ -92,8 +98,10 @@ class DistillConfig:
                             f"{self.frame_width}x{self.frame_height} frames")
         if not self.lr > 0:
             raise UserError(f"--lr must be positive, got {self.lr}")
-        if self.init not in ("random", "teacher"):
-            raise UserError(f"--init must be random or teacher, got {self.init!r}")
+        if self.init not in ("random", "teacher") and not self.init.endswith(".npz"):
+            raise UserError(f"--init must be random, teacher or a student checkpoint .npz, got {self.init!r}")
+        if self.init.endswith(".npz") and not Path(self.init).is_file():
+            raise UserError(f"--init checkpoint {self.init} does not exist")
         if self.vgg_weights is not None and not Path(self.vgg_weights).is_file():
             raise UserError(f"--vgg-weights {self.vgg_weights} does not exist")
 
@@ -213,6 +221,14 @@ def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
     return copied
 
 
+def checkpoint_init(student: keras.Model, path: Path, arch: ArchSpec) -> None:
+    """Start from a trained student of the same architecture (another style's: a head start on features)."""
+    source = load_checkpoint(path)
+    if source.arch != arch:
+        raise UserError(f"--init {path} is a {source.arch} net, the student is {arch}")
+    set_model_weights(student, source.weights)
+
+
 def psnr_ssim(reference: np.ndarray, image: np.ndarray) -> tuple[float, float]:
     identical = np.array_equal(reference, image)
     psnr = MAX_PSNR if identical else min(MAX_PSNR, peak_signal_noise_ratio(reference, image, data_range=255))
@@ -289,6 +305,9 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
     student.build((None, None, None, 3))
     if config.init == "teacher":
         console.log(f"initialised {teacher_init(student, teacher)} student weights from the teacher")
+    elif config.init != "random":
+        checkpoint_init(student, Path(config.init), config.arch)
+        console.log(f"initialised the student from {config.init}")
     optimizer = keras.optimizers.Adam(config.lr)
     optimizer.build(student.trainable_variables)
     step, elapsed, cpu_before, curve = 0, 0.0, 0.0, []
