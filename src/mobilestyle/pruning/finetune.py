@@ -29,7 +29,10 @@ from mobilestyle.errors import UserError
 from mobilestyle.networks.checkpoint import Checkpoint, model_weights, set_model_weights
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.pruning.groups import channel_groups
+from mobilestyle.training.frames import evenly_spaced
+from mobilestyle.training.norm_stats import recalibrate_batch_norm
 from mobilestyle.training.distill import (
+    RECALIBRATION_FRAMES,
     DistillConfig,
     budget_fraction,
     crop_batches,
@@ -109,3 +112,11 @@ def finetune(checkpoint: Checkpoint, frames: TeacherFrames, config: DistillConfi
             progress.update(task, completed=budget_fraction(config, step, time.monotonic() - started),
                             info=f"step {step} loss {loss:.5f}")
     return Checkpoint(checkpoint.arch, model_weights(student), dict(checkpoint.meta)), step
+
+
+def recalibrated(checkpoint: Checkpoint, frames: TeacherFrames, count: int = RECALIBRATION_FRAMES) -> Checkpoint:
+    """The checkpoint with its batch-norm statistics re-estimated on whole training frames."""
+    height, width = frames.train_content.shape[1:3]
+    model = checkpoint.build_model(height, width)
+    recalibrate_batch_norm(model, np.stack(evenly_spaced(list(frames.train_content), count)))
+    return Checkpoint(checkpoint.arch, model_weights(model), dict(checkpoint.meta))

@@ -18,7 +18,7 @@ from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mobilestyle.networks.counting import count
 from mobilestyle.pruning.blocks import blocks_to_drop, branch_ratios
-from mobilestyle.pruning.finetune import finetune, quality, teacher_frames
+from mobilestyle.pruning.finetune import finetune, quality, recalibrated, teacher_frames
 from mobilestyle.pruning.groups import require_batch_norm
 from mobilestyle.pruning.slimming import fit_macs, keep_fraction
 from mobilestyle.pruning.surgery import remove_blocks, slice_channels
@@ -148,6 +148,7 @@ def prune(config: PruneConfig, console: Console | None = None) -> dict:
         net, recovery_steps = finetune(net, frames, config.distill_config(config.recovery_steps or None,
                                                                           config.recovery_minutes),
                                        0.0, "recovery fine-tune", console)
+        net = recalibrated(net, frames)
         report["recovered"] = dict(zip(("psnr_db", "ssim"), quality(net, frames)), steps=recovery_steps)
     meta = {**original.meta, "pruned_from": str(config.checkpoint),
             "prune": {key: report[key] for key in report if key != "recipe"}}

@@ -5,7 +5,8 @@ teacher stylizes each whole frame once (cached in the work folder), so the stude
 teacher's output as it looks on a full frame (instance norm statistics included). Training takes
 random crops (tf.data, stateless per-step seeds, random flips) of frame/target pairs and minimizes
 the pixel MSE on a 0..1 scale, which is what PSNR measures; `--vgg-weights` adds a VGG19 feature
-term. The learning rate follows a cosine from `lr` to 5% of it over the step or time budget.
+term. The learning rate follows a cosine from `lr` to 5% of it over the step or time budget. At the end,
+the batch-norm statistics are re-estimated on whole training frames (`norm_stats`).
 
 Outputs beside `--out CKPT`, in the work folder `CKPT-without-suffix.distill/`:
 `state.npz` (student weights, optimizer state, step, elapsed time: what `--resume` reads),
@@ -48,9 +49,11 @@ from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.training.crops import crop_batches as random_crop_batches
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
+from mobilestyle.training.norm_stats import recalibrate_batch_norm
 from mobilestyle.training.teachers import load_teacher
 
 CURVE_FRAMES = 4
+RECALIBRATION_FRAMES = 16
 LR_FLOOR = 0.05
 MAX_PSNR = 100.0
 STATE_FORMAT = "mobilestyle.distill-state/1"
@@ -265,6 +268,20 @@ def learning_rate(config: DistillConfig, fraction: float) -> float:
     return config.lr * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * fraction)))
 
 
+def recalibrate(student: keras.Model, eval_model: keras.Model, train_content: np.ndarray, curve_content: np.ndarray,
+                curve_target: np.ndarray, psnr_before: float, console: Console) -> dict | None:
+    """Re-estimate the student's batch-norm statistics on whole training frames (see norm_stats)."""
+    frames = evenly_spaced(list(train_content), RECALIBRATION_FRAMES)
+    set_model_weights(eval_model, model_weights(student))
+    if not recalibrate_batch_norm(eval_model, np.stack(frames)):
+        return None
+    set_model_weights(student, model_weights(eval_model))
+    psnr_after, _, _ = evaluate(eval_model, curve_content, curve_target)
+    console.log(f"batch-norm statistics re-estimated on {len(frames)} whole training frames: "
+                f"held-out PSNR {psnr_before:.2f} -> {psnr_after:.2f} dB on {len(curve_content)} frames")
+    return {"frames": len(frames), "curve_psnr_before": psnr_before, "curve_psnr_after": round(psnr_after, 3)}
+
+
 def make_train_step(student: keras.Model, optimizer, vgg: keras.Model | None, feature_weight: float):
     @tf.function
     def train_step(content, target):
@@ -382,6 +399,8 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
             raise
     if curve[-1]["step"] != step:
         measure()
+    recalibration = recalibrate(student, eval_model, train_content, eval_content[:curve_count],
+                                eval_target[:curve_count], curve[-1]["psnr"], console)
     path = checkpoint(final=True)
     set_model_weights(eval_model, model_weights(student))
     psnr, ssim, _ = evaluate(eval_model, eval_content, eval_target)
@@ -392,6 +411,7 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         "cpu_minutes": round(cpu_seconds() / 60, 2),
         "steps_per_second": round(trained_steps / train_seconds, 3) if train_seconds else None,
         "teacher_targets_seconds": round(targets_seconds, 1),
+        "batch_norm_recalibration": recalibration,
         "final_loss": loss_value,
         "eval": {"frames": len(eval_paths), "size": f"{config.frame_width}x{config.frame_height}",
                  "photos": [str(p) for p in eval_paths], "psnr_db": round(psnr, 3), "ssim": round(ssim, 4)},
