@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mobilestyle.files import atomic_path
-from mobilestyle.networks.checkpoint import load_checkpoint, save_checkpoint
+from mobilestyle.networks.checkpoint import as_float16, load_checkpoint, save_checkpoint
 from mobilestyle.training.distill import evaluate, work_dir
 
 MODELS = Path(__file__).resolve().parent
@@ -64,7 +64,7 @@ def main() -> None:
     checkpoint = load_checkpoint(args.checkpoint)
     recipe = checkpoint.meta["recipe"]
     shipped = MODELS / f"{args.style}.npz"
-    checkpoint.weights = {key: value.astype(np.float16).astype(np.float32) for key, value in checkpoint.weights.items()}
+    checkpoint.weights = {key: as_float16(value).astype(np.float32) for key, value in checkpoint.weights.items()}
     with np.load(work_dir(args.checkpoint) / "eval_targets.npz", allow_pickle=False) as data:
         content, target = data["content"], data["target"]
     model = checkpoint.build_model(content.shape[1], content.shape[2])

@@ -76,3 +76,15 @@ def test_weights_that_do_not_fit_the_arch_are_user_errors():
     del ckpt.weights["conv1/kernel"]
     with pytest.raises(UserError, match="missing conv1/kernel"):
         ckpt.build_model(32, 32)
+
+
+def test_fp16_checkpoint_keeps_values_beyond_float16_range_in_float32(tmp_path):
+    ckpt = random_checkpoint(ArchSpec(), seed=0)
+    variance = ckpt.weights["conv1_norm/moving_variance"].copy()
+    variance[0] = 1.5e5
+    ckpt.weights["conv1_norm/moving_variance"] = variance
+    loaded = load_checkpoint(save_checkpoint(ckpt, tmp_path / "half.npz", fp16=True))
+    assert np.isfinite(loaded.weights["conv1_norm/moving_variance"]).all()
+    assert loaded.weights["conv1_norm/moving_variance"][0] == 1.5e5
+    with np.load(tmp_path / "half.npz") as stored:
+        assert stored["conv1/kernel"].dtype == np.float16

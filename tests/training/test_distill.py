@@ -67,6 +67,10 @@ def test_two_step_distill_writes_checkpoint_grid_curve_and_report(two_step_run):
     rows = list(csv.DictReader(open(folder / "curve.csv")))
     assert [int(row["step"]) for row in rows] == [0, 2]
     assert not list(out.parent.glob(".*partial*"))
+    recalibration = saved["batch_norm_recalibration"]
+    assert recalibration["frames"] == 9 and recalibration["check_frames"] >= 1
+    kept_if_better = recalibration["psnr_after"] > recalibration["psnr_before"]
+    assert recalibration["kept"] == kept_if_better
 
 
 def test_interrupted_run_resumes_from_the_saved_step_and_matches_an_uninterrupted_run(

@@ -76,6 +76,19 @@ def set_model_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> Non
         variable.assign(value.astype(np.float32))
 
 
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+
+
+def as_float16(value: np.ndarray) -> np.ndarray:
+    """float16 where every value fits; float32 otherwise.
+
+    A first-layer batch norm sees raw 0..255 pixels through a 9x9 conv, and its moving variance can
+    exceed float16's 65504: cast blindly it would become inf and silence that channel.
+    """
+    value = np.asarray(value, np.float32)
+    return value.astype(np.float16) if np.all(np.abs(value) <= FLOAT16_MAX) else value
+
+
 def save_checkpoint(checkpoint: Checkpoint, path: Path, fp16: bool = False) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
@@ -85,8 +98,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path, fp16: bool = False) -> P
         "arch": checkpoint.arch.to_dict(),
         "meta": {"mobilestyle_version": __version__, **checkpoint.meta},
     }
-    dtype = np.float16 if fp16 else np.float32
-    arrays = {key: np.asarray(value, dtype=dtype) for key, value in checkpoint.weights.items()}
+    arrays = {key: (as_float16(value) if fp16 else np.asarray(value, np.float32))
+              for key, value in checkpoint.weights.items()}
     arrays[_HEADER_KEY] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:

@@ -29,15 +29,13 @@ from mobilestyle.errors import UserError
 from mobilestyle.networks.checkpoint import Checkpoint, model_weights, set_model_weights
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.pruning.groups import channel_groups
-from mobilestyle.training.frames import evenly_spaced
-from mobilestyle.training.norm_stats import recalibrate_batch_norm
 from mobilestyle.training.distill import (
-    RECALIBRATION_FRAMES,
     DistillConfig,
     budget_fraction,
     crop_batches,
     evaluate,
     learning_rate,
+    recalibrate,
     split_content,
     teacher_targets,
 )
@@ -114,9 +112,9 @@ def finetune(checkpoint: Checkpoint, frames: TeacherFrames, config: DistillConfi
     return Checkpoint(checkpoint.arch, model_weights(student), dict(checkpoint.meta)), step
 
 
-def recalibrated(checkpoint: Checkpoint, frames: TeacherFrames, count: int = RECALIBRATION_FRAMES) -> Checkpoint:
-    """The checkpoint with its batch-norm statistics re-estimated on whole training frames."""
+def recalibrated(checkpoint: Checkpoint, frames: TeacherFrames, console: Console) -> Checkpoint:
+    """The checkpoint with its batch-norm statistics re-estimated on whole training frames, if that helps."""
     height, width = frames.train_content.shape[1:3]
     model = checkpoint.build_model(height, width)
-    recalibrate_batch_norm(model, np.stack(evenly_spaced(list(frames.train_content), count)))
+    recalibrate(model, checkpoint.build_model(height, width), frames.train_content, frames.train_target, console)
     return Checkpoint(checkpoint.arch, model_weights(model), dict(checkpoint.meta))

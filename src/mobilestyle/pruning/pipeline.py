@@ -148,7 +148,7 @@ def prune(config: PruneConfig, console: Console | None = None) -> dict:
         net, recovery_steps = finetune(net, frames, config.distill_config(config.recovery_steps or None,
                                                                           config.recovery_minutes),
                                        0.0, "recovery fine-tune", console)
-        net = recalibrated(net, frames)
+        net = recalibrated(net, frames, console)
         report["recovered"] = dict(zip(("psnr_db", "ssim"), quality(net, frames)), steps=recovery_steps)
     meta = {**original.meta, "pruned_from": str(config.checkpoint),
             "prune": {key: report[key] for key in report if key != "recipe"}}
