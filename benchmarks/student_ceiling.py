@@ -1,0 +1,120 @@
+"""How close can a 3-block student get to a 5-block teacher, with batch norm and with instance norm?
+
+Every student here has the teacher's layout with 3 residual blocks and starts from the teacher's own
+weights (stem, blocks 1-3, decoder), so the figures measure what the two missing blocks and the
+choice of normalization cost, not how well an optimizer finds features from scratch. Rows:
+
+- `instance, copied`: the teacher with blocks 4-5 removed (instance norm, as the teacher).
+- `instance, block hints`: the same, then only its 3 blocks trained for `--minutes` to reproduce the
+  teacher's block-5 features from its stem features (whole frames, MSE on features).
+- `batch, copied`: the copied weights with batch norms whose statistics are measured on 16
+  training frames (the deployed form: fixed per-channel scale and shift).
+- `batch, fine-tuned`: that net trained end to end on whole frames for `--minutes` (pixel MSE, the
+  statistics kept fixed so that it trains exactly the function it deploys).
+
+Usage: python benchmarks/student_ceiling.py --teacher ../shared/data/teachers/ml5/scream \
+           --train-photos ../shared/data/content/bsds500/train --eval-photos ../shared/data/content/bsds500/test \
+           --train-count 48 --eval-count 4 --minutes 6
+"""
+
+import argparse
+import math
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mobilestyle.images import list_images, load_frame
+from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.training.distill import evaluate, stylize_frames, teacher_init
+from mobilestyle.training.frames import evenly_spaced
+from mobilestyle.training.norm_stats import recalibrate_batch_norm
+from mobilestyle.training.teachers import load_teacher
+
+CALIBRATION_FRAMES = 16
+warnings.filterwarnings("ignore", message="The structure of `inputs`")
+
+
+def load(folder: Path, count: int, width: int, height: int) -> np.ndarray:
+    return np.stack([load_frame(path, width, height) for path in evenly_spaced(list_images(folder), count)])
+
+
+def copied_student(teacher, norm: str, height: int, width: int, frames: np.ndarray) -> keras.Model:
+    arch = ArchSpec.from_dict({**teacher.arch.to_dict(), "blocks": 3, "block_widths": None, "norm": norm})
+    student = build_transformer_net(arch, height, width)
+    teacher_init(student, teacher)
+    if norm == "batch":
+        recalibrate_batch_norm(student, frames[:CALIBRATION_FRAMES])
+    return student
+
+
+def fit(model: keras.Model, inputs: np.ndarray, targets: np.ndarray, minutes: float, lr: float, batch: int,
+        scale: float) -> int:
+    """Adam on MSE/scale^2 for `minutes` (cosine learning rate to 5%), norms in inference mode; returns steps."""
+    optimizer = keras.optimizers.Adam(lr)
+    optimizer.build(model.trainable_variables)
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square((model(x, training=False) - y) / scale))
+        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+
+    rng = np.random.default_rng(0)
+    started, steps = time.monotonic(), 0
+    while (fraction := (time.monotonic() - started) / (60 * minutes)) < 1:
+        optimizer.learning_rate.assign(lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * fraction))))
+        picked = rng.choice(len(inputs), batch, replace=False)
+        step(inputs[picked].astype(np.float32), targets[picked].astype(np.float32))
+        steps += 1
+    return steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--teacher", type=Path, required=True)
+    parser.add_argument("--train-photos", type=Path, required=True)
+    parser.add_argument("--eval-photos", type=Path, required=True)
+    parser.add_argument("--train-count", type=int, default=48)
+    parser.add_argument("--eval-count", type=int, default=4)
+    parser.add_argument("--minutes", type=float, default=6.0, help="training budget of each trained row")
+    parser.add_argument("--width", type=int, default=853)
+    parser.add_argument("--height", type=int, default=480)
+    args = parser.parse_args()
+
+    teacher = load_teacher(args.teacher)
+    train = load(args.train_photos, args.train_count, args.width, args.height)
+    held_out = load(args.eval_photos, args.eval_count, args.width, args.height)
+    teacher_net = teacher.build_model(args.height, args.width)
+    held_out_target = stylize_frames(teacher_net, held_out)
+    print(f"{args.teacher.name}: {len(train)} training and {len(held_out)} held-out frames at "
+          f"{args.width}x{args.height}; PSNR/SSIM of student vs teacher on the held-out frames", flush=True)
+
+    def report(label: str, model: keras.Model, note: str = "") -> None:
+        psnr, ssim, _ = evaluate(model, held_out, held_out_target)
+        print(f"{label:28s} {psnr:6.2f} dB  SSIM {ssim:.4f}  {note}", flush=True)
+
+    features = keras.Model(teacher_net.input, [teacher_net.get_layer("conv3_relu").output,
+                                               teacher_net.get_layer("res5_add").output])
+    stem, body_target = (np.concatenate(parts) for parts in
+                         zip(*[[f.numpy() for f in features(image[None].astype(np.float32))] for image in train]))
+    student = copied_student(teacher, "instance", args.height, args.width, train)
+    report("instance, copied", student)
+    body = keras.Model(student.get_layer("conv3_relu").output, student.get_layer("res3_add").output)
+    steps = fit(body, stem, body_target, args.minutes, lr=3e-4, batch=2, scale=float(body_target.std()))
+    report("instance, block hints", student, f"{steps} steps of 2 frames, {args.minutes:g} min")
+    del stem, body_target
+
+    train_target = stylize_frames(teacher_net, train)
+    student = copied_student(teacher, "batch", args.height, args.width, train)
+    report("batch, copied", student)
+    steps = fit(student, train, train_target, args.minutes, lr=1e-4, batch=1, scale=255.0)
+    report("batch, fine-tuned", student, f"{steps} steps of 1 frame, {args.minutes:g} min")
+
+
+if __name__ == "__main__":
+    main()
