@@ -98,10 +98,11 @@ def main() -> None:
         psnr, ssim, _ = evaluate(model, held_out, held_out_target)
         print(f"{label:28s} {psnr:6.2f} dB  SSIM {ssim:.4f}  {note}", flush=True)
 
-    features = keras.Model(teacher_net.input, [teacher_net.get_layer("conv3_relu").output,
-                                               teacher_net.get_layer("res5_add").output])
-    stem, body_target = (np.concatenate(parts) for parts in
-                         zip(*[[f.numpy() for f in features(image[None].astype(np.float32))] for image in train]))
+    probe = keras.Model(teacher_net.input, [teacher_net.get_layer("conv3_relu").output,
+                                            teacher_net.get_layer("res5_add").output, teacher_net.output])
+    stem, body_target, train_target = (np.concatenate(parts) for parts in
+                                       zip(*[[f.numpy() for f in probe(image[None].astype(np.float32))]
+                                             for image in train]))
     student = copied_student(teacher, "instance", args.height, args.width, train)
     report("instance, copied", student)
     body = keras.Model(student.get_layer("conv3_relu").output, student.get_layer("res3_add").output)
@@ -109,7 +110,7 @@ def main() -> None:
     report("instance, block hints", student, f"{steps} steps of 2 frames, {args.minutes:g} min")
     del stem, body_target
 
-    train_target = stylize_frames(teacher_net, train)
+    train_target = np.clip(np.rint(train_target), 0, 255).astype(np.uint8)
     student = copied_student(teacher, "batch", args.height, args.width, train)
     report("batch, copied", student)
     steps = fit(student, train, train_target, args.minutes, lr=1e-4, batch=1, scale=255.0)
