@@ -21,7 +21,7 @@ def recalibrate_batch_norm(model: keras.Model, frames: np.ndarray) -> int:
     """
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     for norm in norms:
-        probe = keras.Model(model.inputs, norm.input)
+        probe = keras.Model(model.inputs[0], norm.input)
         total, total_squares = 0.0, 0.0
         for image in frames:
             activations = probe(image[None].astype(np.float32), training=False).numpy().astype(np.float64)
