@@ -12,7 +12,7 @@ def test_recalibrated_statistics_are_the_exact_statistics_of_each_norms_input():
     assert recalibrate_batch_norm(model, frames) == 7
     for name in ("conv1_norm", "res1_conv2_norm", "up2_norm"):
         norm = model.get_layer(name)
-        inputs = keras.Model(model.inputs, norm.input)(frames, training=False).numpy()
+        inputs = keras.Model(model.inputs[0], norm.input)(frames, training=False).numpy()
         np.testing.assert_allclose(norm.moving_mean.numpy(), inputs.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(norm.moving_variance.numpy(), inputs.var(axis=(0, 1, 2)), rtol=1e-3, atol=1e-4)
 
