@@ -115,6 +115,24 @@ def test_resume_with_another_architecture_is_a_user_error(two_step_run, teacher,
         distill(tiny_config(teacher, photos, out, arch=ArchSpec(blocks=1, widths=(4, 4, 4)), steps=4, resume=True))
 
 
+def test_fixed_norm_statistics_are_measured_before_training_and_kept(tmp_path, teacher, photos, monkeypatch):
+    fixed = {}
+    real_fix = distill_module.fix_norm_statistics
+
+    def spy(student, *args):
+        real_fix(student, *args)
+        fixed.update({f"{layer.name}/{v.name}": v.numpy().copy() for layer in student.layers for v in layer.weights})
+
+    monkeypatch.setattr(distill_module, "fix_norm_statistics", spy)
+    monkeypatch.setattr(distill_module, "recalibrate", lambda *args: None)
+    distill(tiny_config(teacher, photos, tmp_path / "s.npz", steps=3, norm_stats="fixed"))
+    trained = load_checkpoint(tmp_path / "s.npz").weights
+    for key in ("conv1_norm/moving_mean", "conv1_norm/moving_variance", "res1_conv2_norm/moving_variance"):
+        np.testing.assert_array_equal(trained[key], fixed[key])
+    assert not np.allclose(fixed["conv1_norm/moving_variance"], 1.0)  # measured, not the initial value
+    assert not np.allclose(trained["conv1/kernel"], fixed["conv1/kernel"])  # and the net did train
+
+
 def test_teacher_init_copies_shared_weights(tmp_path, photos):
     teacher = save_checkpoint(random_checkpoint(ArchSpec(blocks=2, widths=(4, 4, 8), norm="instance"), seed=2),
                               tmp_path / "t.npz")
@@ -144,6 +162,7 @@ def test_checkpoint_init_of_another_architecture_is_a_user_error(tmp_path, teach
     ({"init": "magic"}, "--init must be"),
     ({"init": "missing.npz"}, "does not exist"),
     ({"lr": 0.0}, "--lr must be positive"),
+    ({"norm_stats": "moving"}, "--norm-stats must be one of batch, fixed"),
 ])
 def test_bad_options_are_user_errors(tmp_path, teacher, photos, overrides, message):
     with pytest.raises(UserError, match=message):

@@ -30,6 +30,9 @@ def distill(
     vgg_weights: Annotated[Optional[Path], typer.Option(help="Keras-layout VGG19 .npz: adds a relu2_2 feature loss.")] = None,
     feature_weight: Annotated[float, typer.Option(help="Weight of the VGG feature loss.")] = 0.1,
     init: Annotated[str, typer.Option(help="Student initialisation: random | teacher (copy shared weights) | a student checkpoint .npz of the same architecture (e.g. another style's).")] = "random",
+    norm_stats: Annotated[str, typer.Option(help="Batch-norm statistics while training: batch (each batch's own, "
+                                                 "the usual) | fixed (measured on whole training frames first, "
+                                                 "then kept: trains exactly the deployed function).")] = "batch",
     eval_every: Annotated[float, typer.Option(help="Minutes between held-out evaluations (curve, grid).")] = 3.0,
     checkpoint_every: Annotated[float, typer.Option(help="Minutes between saved checkpoints.")] = 5.0,
     resume: Annotated[bool, typer.Option(help="Continue from the saved state in the work folder.")] = False,
@@ -42,6 +45,6 @@ def distill(
     config = DistillConfig(
         teacher=teacher, content_dirs=content_dir, out=out, arch=ArchSpec.parse(arch), steps=steps, minutes=minutes,
         batch_size=batch_size, crop_size=crop_size, lr=lr, seed=seed, eval_dir=eval_dir, eval_images=eval_images,
-        train_images=train_images, vgg_weights=vgg_weights, feature_weight=feature_weight, init=init,
+        train_images=train_images, vgg_weights=vgg_weights, feature_weight=feature_weight, init=init, norm_stats=norm_stats,
         eval_every_minutes=eval_every, checkpoint_every_minutes=checkpoint_every, resume=resume, fp16=fp16)
     run_distill(config)
