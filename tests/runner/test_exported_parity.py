@@ -26,6 +26,8 @@ VARIANTS = {
     "clip_output": "output=clip",
     "lengstrom_teacher": "blocks=5,norm=instance,upsample=transposed,padding=zero,output=tanh150,out_norm=yes,eps=0.001",
     "separable_instance_zero": "blocks=2,conv=separable,norm=instance,padding=zero,upsample=transposed,width=0.75",
+    "teacher_layout_batch_norm": "blocks=3,norm=batch,upsample=transposed,padding=zero,output=tanh150,out_norm=yes,"
+                                 "eps=0.001",
 }
 
 # A few ML program (.mlpackage) variants at full size; between them they use every MIL op the exporter
