@@ -18,9 +18,7 @@ Usage: python benchmarks/student_ceiling.py --teacher ../shared/data/teachers/ml
 """
 
 import argparse
-import math
 import time
-import warnings
 from pathlib import Path
 
 import keras
@@ -30,13 +28,16 @@ import tensorflow as tf
 from mobilestyle.images import list_images, load_frame
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.transformer_net import build_transformer_net
-from mobilestyle.training.distill import evaluate, stylize_frames, teacher_init
+from mobilestyle.training.distill import (
+    RECALIBRATION_FRAMES,
+    cosine_learning_rate,
+    evaluate,
+    stylize_frames,
+    teacher_init,
+)
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.norm_stats import recalibrate_batch_norm
 from mobilestyle.training.teachers import load_teacher
-
-CALIBRATION_FRAMES = 16
-warnings.filterwarnings("ignore", message="The structure of `inputs`")
 
 
 def load(folder: Path, count: int, width: int, height: int) -> np.ndarray:
@@ -48,7 +49,7 @@ def copied_student(teacher, norm: str, height: int, width: int, frames: np.ndarr
     student = build_transformer_net(arch, height, width)
     teacher_init(student, teacher)
     if norm == "batch":
-        recalibrate_batch_norm(student, frames[:CALIBRATION_FRAMES])
+        recalibrate_batch_norm(student, frames[:RECALIBRATION_FRAMES])
     return student
 
 
@@ -67,7 +68,7 @@ def fit(model: keras.Model, inputs: np.ndarray, targets: np.ndarray, minutes: fl
     rng = np.random.default_rng(0)
     started, steps = time.monotonic(), 0
     while (fraction := (time.monotonic() - started) / (60 * minutes)) < 1:
-        optimizer.learning_rate.assign(lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * fraction))))
+        optimizer.learning_rate.assign(cosine_learning_rate(lr, fraction))
         picked = rng.choice(len(inputs), batch, replace=False)
         step(inputs[picked].astype(np.float32), targets[picked].astype(np.float32))
         steps += 1

@@ -270,8 +270,18 @@ def budget_fraction(config: DistillConfig, step: int, elapsed: float) -> float:
     return min(1.0, max(fractions))
 
 
+def cosine_learning_rate(peak: float, fraction: float) -> float:
+    """`peak` at the start, falling on a cosine to LR_FLOOR * peak at the end of the budget."""
+    return peak * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * fraction)))
+
+
 def learning_rate(config: DistillConfig, fraction: float) -> float:
-    return config.lr * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * fraction)))
+    return cosine_learning_rate(config.lr, fraction)
+
+
+def calibration_indices(frame_count: int) -> list[int]:
+    """The training frames whose whole-frame statistics set the batch norms (evenly spaced)."""
+    return evenly_spaced(list(range(frame_count)), RECALIBRATION_FRAMES)
 
 
 def recalibrate(student: keras.Model, eval_model: keras.Model, train_content: np.ndarray, train_target: np.ndarray,
@@ -283,7 +293,7 @@ def recalibrate(student: keras.Model, eval_model: keras.Model, train_content: np
     """
     if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in eval_model.layers):
         return None
-    calibration = evenly_spaced(list(range(len(train_content))), RECALIBRATION_FRAMES)
+    calibration = calibration_indices(len(train_content))
     others = [index for index in range(len(train_content)) if index not in set(calibration)] or calibration
     check = evenly_spaced(others, RECALIBRATION_CHECK_FRAMES)
     check_content, check_target = train_content[check], train_target[check]
@@ -304,11 +314,11 @@ def fix_norm_statistics(student: keras.Model, eval_model: keras.Model, frames: n
     """`--norm-stats fixed`: measure the batch norms' statistics on whole training frames before training.
 
     Training then keeps them (norms in inference mode), so the student learns exactly the function it
-    deploys. Measured on la_muse (benchmarks/distill.md): a teacher-initialised student trained this
-    way on whole frames beat the shipped crop-trained student after 6 minutes (15.93 vs 15.35 dB).
+    deploys; for a teacher-initialised la_muse student this beat crop training with batch statistics
+    (`benchmarks/distill.md`, student ceiling).
     """
     set_model_weights(eval_model, model_weights(student))
-    count = recalibrate_batch_norm(eval_model, frames[evenly_spaced(list(range(len(frames))), RECALIBRATION_FRAMES)])
+    count = recalibrate_batch_norm(eval_model, frames[calibration_indices(len(frames))])
     set_model_weights(student, model_weights(eval_model))
     if count:
         console.log(f"batch-norm statistics of {count} layers measured on whole training frames, fixed for training")
