@@ -45,6 +45,7 @@ def command_line(recipe: dict) -> str:
                "train-images": recipe["train_images"], "arch": recipe["arch"], "steps": recipe["steps"],
                "minutes": recipe["minutes"], "batch-size": recipe["batch_size"], "crop-size": recipe["crop_size"],
                "lr": recipe["lr"], "seed": recipe["seed"], "init": recipe["init"], "vgg-weights": recipe["vgg_weights"],
+               "norm-stats": None if recipe.get("norm_stats", "batch") == "batch" else recipe["norm_stats"],
                "out": recipe["out"]}
     for key, value in options.items():
         if value is not None:
