@@ -1,6 +1,9 @@
 """The styles shipped in models/: every checkpoint loads, is small, and carries complete metadata."""
 
+import importlib
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,8 +11,10 @@ import pytest
 
 from mobilestyle.networks.checkpoint import load_checkpoint
 from mobilestyle.styles import shipped_models_dir
+from mobilestyle.training.distill import DistillConfig
 
 MODELS = shipped_models_dir()
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
 SHIPPED = sorted(MODELS.glob("*.npz"))
 REQUIRED_KEYS = {"style", "checkpoint", "source_painting", "public_domain", "licence", "teacher", "student_arch",
                  "recipe", "quality"}
@@ -36,3 +41,16 @@ def test_shipped_style_is_small_complete_and_runs(path: Path):
     stylized = checkpoint.build_model(32, 48)(frame).numpy()
     assert stylized.shape == (1, 32, 48, 3)
     assert np.isfinite(stylized).all() and stylized.std() > 1.0
+
+
+@pytest.mark.parametrize("norm_stats", ["batch", "fixed"])
+def test_ship_style_writes_back_the_distill_command_that_made_the_checkpoint(norm_stats: str):
+    ship_style = importlib.import_module("ship_style")
+    config = DistillConfig(teacher=Path("teachers/la_muse"), content_dirs=[Path("photos")], out=Path("runs/m.npz"),
+                           minutes=50.0, init="teacher", norm_stats=norm_stats, fp16=True)
+    words = shlex.split(ship_style.command_line(config.recipe()))
+    assert words[:4] == ["mobilestyle", "distill", "--teacher", "teachers/la_muse"]
+    assert ("--norm-stats" in words) == (norm_stats != "batch")
+    if norm_stats != "batch":
+        assert words[words.index("--norm-stats") + 1] == norm_stats
+    assert words[words.index("--init") + 1] == "teacher" and words[-1] == "--fp16"
