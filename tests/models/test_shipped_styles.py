@@ -1,9 +1,8 @@
 """The styles shipped in models/: every checkpoint loads, is small, and carries complete metadata."""
 
-import importlib
+import importlib.util
 import json
 import shlex
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,6 @@ from mobilestyle.styles import shipped_models_dir
 from mobilestyle.training.distill import DistillConfig
 
 MODELS = shipped_models_dir()
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
 SHIPPED = sorted(MODELS.glob("*.npz"))
 REQUIRED_KEYS = {"style", "checkpoint", "source_painting", "public_domain", "licence", "teacher", "student_arch",
                  "recipe", "quality"}
@@ -45,7 +43,9 @@ def test_shipped_style_is_small_complete_and_runs(path: Path):
 
 @pytest.mark.parametrize("norm_stats", ["batch", "fixed"])
 def test_ship_style_writes_back_the_distill_command_that_made_the_checkpoint(norm_stats: str):
-    ship_style = importlib.import_module("ship_style")
+    spec = importlib.util.spec_from_file_location("ship_style", Path(__file__).resolve().parents[2] / "models/ship_style.py")
+    ship_style = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship_style)
     config = DistillConfig(teacher=Path("teachers/la_muse"), content_dirs=[Path("photos")], out=Path("runs/m.npz"),
                            minutes=50.0, init="teacher", norm_stats=norm_stats, fp16=True)
     words = shlex.split(ship_style.command_line(config.recipe()))

@@ -32,9 +32,9 @@ from mobilestyle.pruning.groups import channel_groups
 from mobilestyle.training.distill import (
     DistillConfig,
     budget_fraction,
+    cosine_learning_rate,
     crop_batches,
     evaluate,
-    learning_rate,
     recalibrate,
     split_content,
     teacher_targets,
@@ -102,7 +102,7 @@ def finetune(checkpoint: Checkpoint, frames: TeacherFrames, config: DistillConfi
     with progress_bar(console) as progress:
         task = progress.add_task(label, total=1.0, info="")
         while (fraction := budget_fraction(config, step, time.monotonic() - started)) < 1.0:
-            optimizer.learning_rate.assign(learning_rate(config, fraction))
+            optimizer.learning_rate.assign(cosine_learning_rate(config.lr, fraction))
             loss = float(train_step(*next(batches)))
             if not math.isfinite(loss):
                 raise UserError(f"{label} diverged at step {step} (loss {loss}); lower --lr")

@@ -275,10 +275,6 @@ def cosine_learning_rate(peak: float, fraction: float) -> float:
     return peak * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * fraction)))
 
 
-def learning_rate(config: DistillConfig, fraction: float) -> float:
-    return cosine_learning_rate(config.lr, fraction)
-
-
 def calibration_indices(frame_count: int) -> list[int]:
     """The training frames whose whole-frame statistics set the batch norms (evenly spaced)."""
     return evenly_spaced(list(range(frame_count)), RECALIBRATION_FRAMES)
@@ -421,7 +417,7 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         task = progress.add_task("distill", total=total or 60 * config.minutes, info="")
         try:
             while budget_fraction(config, step, elapsed) < 1.0:
-                optimizer.learning_rate.assign(learning_rate(config, budget_fraction(config, step, elapsed)))
+                optimizer.learning_rate.assign(cosine_learning_rate(config.lr, budget_fraction(config, step, elapsed)))
                 step_started = time.monotonic()
                 content, target = next(batches)
                 loss_value = float(train_step(content, target))
