@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from mobilestyle.errors import UserError
 from mobilestyle.training import distill as distill_module
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
-from mobilestyle.training.distill import DistillConfig, distill, split_content, work_dir
+from mobilestyle.training.distill import DistillConfig, distill, preset_config, split_content, work_dir
 
 TINY_TEACHER = ArchSpec(blocks=1, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
                         output="tanh150", out_norm=True, eps=1e-3)
@@ -223,3 +224,38 @@ def test_a_student_that_is_the_teacher_scores_the_psnr_cap(tmp_path, teacher, ph
     report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", arch=TINY_TEACHER, init="teacher",
                                  steps=1, lr=1e-12))
     assert report["curve"][0]["psnr"] == 100.0 and report["curve"][0]["ssim"] == 1.0
+
+
+def test_teacher_preset_cuts_the_teachers_layout_to_three_blocks_with_batch_norm(tmp_path, photos):
+    five_blocks = ArchSpec(blocks=5, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
+                           output="tanh150", out_norm=True, eps=1e-3)
+    teacher = save_checkpoint(random_checkpoint(five_blocks, seed=1), tmp_path / "t5.npz")
+    config = preset_config("teacher", teacher=teacher, content_dirs=[photos], out=tmp_path / "s.npz",
+                           steps=1, frame_width=40, frame_height=32)
+    assert config.arch == ArchSpec(blocks=3, widths=(4, 8, 8), norm="batch", upsample="transposed",
+                                   padding="zero", output="tanh150", out_norm=True, eps=1e-3)
+    assert (config.init, config.norm_stats, config.batch_size, config.lr) == ("teacher", "fixed", 1, 1e-4)
+    assert config.crop_size == 32
+
+
+def test_preset_values_yield_to_options_given(tmp_path, teacher, photos):
+    config = preset_config("teacher", arch=TINY_STUDENT, teacher=teacher, content_dirs=[photos], out=tmp_path / "s.npz",
+                           steps=1, lr=3e-4, crop_size=16, init="random", batch_size=None)
+    assert (config.arch, config.lr, config.crop_size, config.init, config.batch_size) == (TINY_STUDENT, 3e-4, 16,
+                                                                                        "random", 1)
+    scratch = preset_config("scratch", teacher=teacher, content_dirs=[photos], out=tmp_path / "s.npz", steps=1)
+    assert (scratch.arch, scratch.init, scratch.norm_stats, scratch.crop_size) == (ArchSpec(), "random", "batch", 128)
+    with pytest.raises(UserError, match="--preset must be one of scratch, teacher"):
+        preset_config("fast", teacher=teacher, content_dirs=[photos], out=tmp_path / "s.npz", steps=1)
+
+
+def test_teacher_preset_run_from_the_cli_starts_from_the_teacher(tmp_path, teacher, photos):
+    out = tmp_path / "s.npz"
+    result = subprocess.run(
+        [sys.executable, "-c", "from mobilestyle.cli import main; main()", "distill", "--preset", "teacher",
+         "--teacher", str(teacher), "--content-dir", str(photos), "--out", str(out), "--steps", "1",
+         "--crop-size", "16", "--eval-images", "2"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    student = load_checkpoint(out)
+    assert student.arch == dataclasses.replace(TINY_TEACHER, norm="batch")
+    assert student.meta["recipe"]["init"] == "teacher" and student.meta["recipe"]["norm_stats"] == "fixed"

@@ -8,6 +8,9 @@ the pixel MSE on a 0..1 scale, which is what PSNR measures; `--vgg-weights` adds
 term (`--norm-stats fixed`: batch norms keep statistics measured on whole frames before training). The
 learning rate follows a cosine from `lr` to 5% of it over the step or time budget. At the end,
 the batch-norm statistics are re-estimated on whole training frames (`norm_stats`) when that helps.
+`PRESETS` name two sets of option defaults: `scratch` (random init, small crops) and `teacher` (the
+teacher's layout cut to 3 blocks, its weights, fixed statistics, whole-height crops: the recipe of the
+shipped muse and wave).
 
 Outputs beside `--out CKPT`, in the work folder `CKPT-without-suffix.distill/`:
 `state.npz` (student weights, optimizer state, step, elapsed time: what `--resume` reads),
@@ -20,6 +23,7 @@ frames at 853x480). PSNR is capped at 100 dB (identical frames).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import math
@@ -61,6 +65,11 @@ MAX_PSNR = 100.0
 STATE_FORMAT = "mobilestyle.distill-state/1"
 FRAME_LOADER = "mobilestyle.images.load_frame"
 NORM_STATS_KINDS = ("batch", "fixed")
+# Option defaults per `--preset`; `crop_size` None means whole-height crops (the frame's height).
+PRESETS = {
+    "scratch": {"batch_size": 4, "crop_size": 128, "lr": 1e-3, "init": "random", "norm_stats": "batch"},
+    "teacher": {"batch_size": 1, "crop_size": None, "lr": 1e-4, "init": "teacher", "norm_stats": "fixed"},
+}
 
 
 @dataclass
@@ -119,6 +128,32 @@ class DistillConfig:
         values["content_dirs"] = [str(path) for path in self.content_dirs]
         values["arch"] = str(self.arch)
         return values
+
+
+def teacher_layout_student(teacher_arch: ArchSpec, blocks: int = 3) -> ArchSpec:
+    """The teacher's layout (upsampling, padding, output, widths) with its first `blocks` blocks and batch norm."""
+    blocks = min(blocks, teacher_arch.blocks)
+    return dataclasses.replace(teacher_arch, blocks=blocks, block_widths=teacher_arch.block_widths[:blocks],
+                               norm="batch")
+
+
+def preset_config(preset: str, arch: ArchSpec | None = None, **options) -> DistillConfig:
+    """A DistillConfig whose preset-controlled options left as None take `PRESETS[preset]`'s values.
+
+    With the `teacher` preset and no `arch`, the student is the teacher's own layout cut to 3 blocks
+    (`teacher_layout_student`), so `--init teacher` can copy its stem, first blocks and decoder.
+    """
+    if preset not in PRESETS:
+        raise UserError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    values = {key: value for key, value in options.items() if value is not None}
+    for key, default in PRESETS[preset].items():
+        values.setdefault(key, default)
+    if values["crop_size"] is None:
+        values["crop_size"] = min(values.get("frame_width", frame.INPUT_WIDTH),
+                                  values.get("frame_height", frame.INPUT_HEIGHT))
+    if arch is None:
+        arch = teacher_layout_student(load_teacher(Path(values["teacher"])).arch) if preset == "teacher" else ArchSpec()
+    return DistillConfig(arch=arch, **values)
 
 
 def work_dir(out: Path) -> Path:
