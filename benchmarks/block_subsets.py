@@ -10,26 +10,14 @@ SSIM of that 3-block net against the full teacher. `--init teacher` copies block
 """
 
 import argparse
-import dataclasses
 import itertools
 from pathlib import Path
 
 import numpy as np
 
-from mobilestyle.networks.checkpoint import Checkpoint
 from mobilestyle.training.distill import CURVE_FRAMES, evaluate
 from mobilestyle.training.frames import evenly_spaced
-from mobilestyle.training.teachers import load_teacher
-
-
-def blocks_subset(teacher: Checkpoint, subset: tuple[int, ...]) -> Checkpoint:
-    arch = dataclasses.replace(teacher.arch, blocks=len(subset), block_widths=teacher.arch.block_widths[:len(subset)])
-    weights = {key: value for key, value in teacher.weights.items() if not key.startswith("res")}
-    for new, old in enumerate(subset, start=1):
-        for key, value in teacher.weights.items():
-            if key.startswith(f"res{old}_"):
-                weights[f"res{new}_{key.split('_', 1)[1]}"] = value
-    return Checkpoint(arch, weights)
+from mobilestyle.training.teachers import keep_blocks, load_teacher
 
 
 def main() -> None:
@@ -45,7 +33,7 @@ def main() -> None:
     content, target = content[picked], target[picked]
     print("| blocks kept | PSNR | SSIM |\n|---|---|---|")
     for subset in itertools.combinations(range(1, teacher.arch.blocks + 1), args.keep):
-        model = blocks_subset(teacher, subset).build_model(content.shape[1], content.shape[2])
+        model = keep_blocks(teacher, subset).build_model(content.shape[1], content.shape[2])
         psnr, ssim, _ = evaluate(model, content, target)
         print(f"| {', '.join(map(str, subset))} | {psnr:.2f} dB | {ssim:.3f} |", flush=True)
 

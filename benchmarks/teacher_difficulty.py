@@ -17,18 +17,9 @@ import cv2
 import numpy as np
 
 from mobilestyle.images import list_images, load_frame
-from mobilestyle.networks.arch import ArchSpec
-from mobilestyle.networks.checkpoint import Checkpoint
 from mobilestyle.training.distill import psnr_ssim, stylize_frames
 from mobilestyle.training.frames import evenly_spaced
-from mobilestyle.training.teachers import load_teacher
-
-
-def without_last_blocks(teacher: Checkpoint, keep: int) -> Checkpoint:
-    weights = {key: value for key, value in teacher.weights.items()
-               if not (key.startswith("res") and int(key[3]) > keep)}
-    arch = ArchSpec.from_dict({**teacher.arch.to_dict(), "blocks": keep, "block_widths": None})
-    return Checkpoint(arch, weights, teacher.meta)
+from mobilestyle.training.teachers import keep_blocks, load_teacher
 
 
 def mean_psnr(references: np.ndarray, images: np.ndarray) -> float:
@@ -52,7 +43,7 @@ def main() -> None:
         teacher = load_teacher(folder)
         styled = stylize_frames(teacher.build_model(args.height, args.width), frames)
         blurred = np.stack([cv2.GaussianBlur(image, (0, 0), 2) for image in styled])
-        shallow = stylize_frames(without_last_blocks(teacher, 3).build_model(args.height, args.width), frames)
+        shallow = stylize_frames(keep_blocks(teacher, (1, 2, 3)).build_model(args.height, args.width), frames)
         print(f"{folder.name:16s} {mean_psnr(styled, blurred):7.2f} {mean_psnr(styled, shallow):14.2f}", flush=True)
 
 

@@ -7,12 +7,12 @@ import pytest
 
 from mobilestyle.errors import UserError
 from mobilestyle.images import load_rgb
-from mobilestyle.networks.checkpoint import load_checkpoint, save_checkpoint
+from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
 from mobilestyle.networks.counting import layer_costs
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.training.teachers import (
-    LENGSTROM_ARCH, PYTORCH_EXAMPLES_ARCH, load_ml5_teacher, load_pytorch_teacher, load_teacher,
-    pytorch_state_to_checkpoint,
+    LENGSTROM_ARCH, PYTORCH_EXAMPLES_ARCH, keep_blocks, load_ml5_teacher, load_pytorch_teacher,
+    load_teacher, pytorch_state_to_checkpoint,
 )
 
 from .numpy_reference import ml5_forward, pytorch_examples_forward, read_ml5_variables
@@ -204,3 +204,14 @@ def test_missing_teacher_and_unknown_file_are_user_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="has no manifest.json"):
         load_teacher(tmp_path / "empty")
+
+
+def test_keep_blocks_renumbers_the_chosen_blocks_and_drops_the_rest():
+    five = random_checkpoint(LENGSTROM_ARCH, seed=0)
+    three = keep_blocks(five, (1, 2, 5))
+    assert three.arch.blocks == 3 and three.arch.norm == "instance"
+    assert np.array_equal(three.weights["res3_conv1/kernel"], five.weights["res5_conv1/kernel"])
+    assert np.array_equal(three.weights["res1_conv2/kernel"], five.weights["res1_conv2/kernel"])
+    assert not any(key.startswith(("res4", "res5")) for key in three.weights)
+    stylized = three.build_model(32, 40)(np.zeros((1, 32, 40, 3), np.float32)).numpy()
+    assert stylized.shape == (1, 32, 40, 3)

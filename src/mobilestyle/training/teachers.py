@@ -17,6 +17,7 @@ Two formats are understood:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -197,3 +198,15 @@ def load_teacher(path: Path) -> Checkpoint:
     if path.name == "manifest.json":
         return load_ml5_teacher(path.parent)
     raise UserError(f"teacher {path}: expected an ml5 folder with manifest.json, a .pth file or a .npz checkpoint")
+
+
+def keep_blocks(teacher: Checkpoint, blocks: tuple[int, ...]) -> Checkpoint:
+    """The teacher with only the given residual blocks (1-based, in order), renumbered 1..len(blocks)."""
+    arch = dataclasses.replace(teacher.arch, blocks=len(blocks),
+                               block_widths=tuple(teacher.arch.block_widths[old - 1] for old in blocks))
+    weights = {key: value for key, value in teacher.weights.items() if not key.startswith("res")}
+    for new, old in enumerate(blocks, start=1):
+        for key, value in teacher.weights.items():
+            if key.startswith(f"res{old}_"):
+                weights[f"res{new}_{key.split('_', 1)[1]}"] = value
+    return Checkpoint(arch, weights, teacher.meta)
