@@ -122,11 +122,14 @@ class Bench:
                 shutil.copy2(folder / name, kept)
 
     def distilled(self, name: str) -> Path:
+        """The variant's distilled checkpoint, reused only from a finished run with this very config."""
         out = self.work / f"{name}.npz"
-        if out.exists() and (self.work / f"{name}.distill" / "report.json").exists():
+        config = self.distill_config(ArchSpec.parse(ARCHS[name]), out)
+        report = self.work / f"{name}.distill" / "report.json"
+        if out.exists() and report.exists() and json.loads(report.read_text()).get("recipe") == config.recipe():
             return out
         self.share_teacher_frames(self.work / f"{name}.distill", "distill")
-        distill(self.distill_config(ArchSpec.parse(ARCHS[name]), out), console)
+        distill(config, console)
         self.keep_teacher_frames(self.work / f"{name}.distill", "distill")
         return out
 

@@ -24,7 +24,7 @@ def distill(
                                              "of 4 128-px crops, lr 1e-3, batch statistics) | teacher (the "
                                              "teacher's own layout cut to 3 blocks with batch norm, started from "
                                              "its weights, statistics fixed, one whole-height 480-px crop per step, "
-                                             "lr 1e-4: the recipe of the shipped muse, wave and wreck).")] = "scratch",
+                                             "lr 1e-4: the recipe of the shipped muse, wave, wreck, udnie).")] = "scratch",
     batch_size: Annotated[Optional[int], typer.Option(help="Crops per step [scratch: 4, teacher: 1].")] = None,
     crop_size: Annotated[Optional[int], typer.Option(help="Square crop side in pixels, a multiple of 4 "
                                                           "[scratch: 128, teacher: 480].")] = None,

@@ -10,7 +10,7 @@ learning rate follows a cosine from `lr` to 5% of it over the step or time budge
 the batch-norm statistics are re-estimated on whole training frames (`norm_stats`) when that helps.
 `PRESETS` name two sets of option defaults: `scratch` (random init, small crops) and `teacher` (the
 teacher's layout cut to 3 blocks, its weights, fixed statistics, whole-height crops: the recipe of the
-shipped muse, wave and wreck).
+shipped muse, wave, wreck and udnie).
 
 Outputs beside `--out CKPT`, in the work folder `CKPT-without-suffix.distill/`:
 `state.npz` (student weights, optimizer state, step, elapsed time: what `--resume` reads),
