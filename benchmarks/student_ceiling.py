@@ -1,8 +1,10 @@
 """How close can a 3-block student get to a 5-block teacher, with batch norm and with instance norm?
 
-Every student here has the teacher's layout with 3 residual blocks and starts from the teacher's own
-weights (stem, blocks 1-3, decoder), so the figures measure what the two missing blocks and the
-choice of normalization cost, not how well an optimizer finds features from scratch. Rows:
+Every student here has the teacher's layout with `--blocks` residual blocks (3 unless told) and starts
+from the teacher's own weights (stem, first blocks, decoder), so the figures measure what the missing
+blocks and the choice of normalization cost, not how well an optimizer finds features from scratch.
+With `--blocks 5` (all of a 5-block teacher's) the batch-norm rows measure what batch norm alone
+costs; the instance rows would be the teacher itself and are skipped. Rows:
 
 - `instance, copied`: the teacher with blocks 4-5 removed (instance norm, as the teacher).
 - `instance, block hints`: the same, then only its 3 blocks trained for `--minutes` to reproduce the
@@ -44,8 +46,8 @@ def load(folder: Path, count: int, width: int, height: int) -> np.ndarray:
     return np.stack([load_frame(path, width, height) for path in evenly_spaced(list_images(folder), count)])
 
 
-def copied_student(teacher, norm: str, height: int, width: int, frames: np.ndarray) -> keras.Model:
-    arch = ArchSpec.from_dict({**teacher.arch.to_dict(), "blocks": 3, "block_widths": None, "norm": norm})
+def copied_student(teacher, norm: str, blocks: int, height: int, width: int, frames: np.ndarray) -> keras.Model:
+    arch = ArchSpec.from_dict({**teacher.arch.to_dict(), "blocks": blocks, "block_widths": None, "norm": norm})
     student = build_transformer_net(arch, height, width)
     teacher_init(student, teacher)
     if norm == "batch":
@@ -83,36 +85,41 @@ def main() -> None:
     parser.add_argument("--train-count", type=int, default=48)
     parser.add_argument("--eval-count", type=int, default=4)
     parser.add_argument("--minutes", type=float, default=6.0, help="training budget of each trained row")
+    parser.add_argument("--blocks", type=int, default=3, help="residual blocks of the student (the teacher's first ones)")
     parser.add_argument("--width", type=int, default=853)
     parser.add_argument("--height", type=int, default=480)
     args = parser.parse_args()
 
     teacher = load_teacher(args.teacher)
+    if not 1 <= args.blocks <= teacher.arch.blocks:
+        parser.error(f"--blocks must be between 1 and the teacher's {teacher.arch.blocks}, got {args.blocks}")
     train = load(args.train_photos, args.train_count, args.width, args.height)
     held_out = load(args.eval_photos, args.eval_count, args.width, args.height)
     teacher_net = teacher.build_model(args.height, args.width)
     held_out_target = stylize_frames(teacher_net, held_out)
-    print(f"{args.teacher.name}: {len(train)} training and {len(held_out)} held-out frames at "
+    print(f"{args.teacher.name}, {args.blocks}-block students: {len(train)} training and {len(held_out)} held-out frames at "
           f"{args.width}x{args.height}; PSNR/SSIM of student vs teacher on the held-out frames", flush=True)
 
     def report(label: str, model: keras.Model, note: str = "") -> None:
         psnr, ssim, _ = evaluate(model, held_out, held_out_target)
         print(f"{label:28s} {psnr:6.2f} dB  SSIM {ssim:.4f}  {note}", flush=True)
 
+    last_block = f"res{teacher.arch.blocks}_add"
     probe = keras.Model(teacher_net.input, [teacher_net.get_layer("conv3_relu").output,
-                                            teacher_net.get_layer("res5_add").output, teacher_net.output])
+                                            teacher_net.get_layer(last_block).output, teacher_net.output])
     stem, body_target, train_target = (np.concatenate(parts) for parts in
                                        zip(*[[f.numpy() for f in probe(image[None].astype(np.float32))]
                                              for image in train]))
-    student = copied_student(teacher, "instance", args.height, args.width, train)
-    report("instance, copied", student)
-    body = keras.Model(student.get_layer("conv3_relu").output, student.get_layer("res3_add").output)
-    steps = fit(body, stem, body_target, args.minutes, lr=3e-4, batch=2, scale=float(body_target.std()))
-    report("instance, block hints", student, f"{steps} steps of 2 frames, {args.minutes:g} min")
+    if args.blocks < teacher.arch.blocks:
+        student = copied_student(teacher, "instance", args.blocks, args.height, args.width, train)
+        report("instance, copied", student)
+        body = keras.Model(student.get_layer("conv3_relu").output, student.get_layer(f"res{args.blocks}_add").output)
+        steps = fit(body, stem, body_target, args.minutes, lr=3e-4, batch=2, scale=float(body_target.std()))
+        report("instance, block hints", student, f"{steps} steps of 2 frames, {args.minutes:g} min")
     del stem, body_target
 
     train_target = np.clip(np.rint(train_target), 0, 255).astype(np.uint8)
-    student = copied_student(teacher, "batch", args.height, args.width, train)
+    student = copied_student(teacher, "batch", args.blocks, args.height, args.width, train)
     report("batch, copied", student)
     steps = fit(student, train, train_target, args.minutes, lr=1e-4, batch=1, scale=255.0)
     report("batch, fine-tuned", student, f"{steps} steps of 1 frame, {args.minutes:g} min")
