@@ -6,9 +6,9 @@ blocks and the choice of normalization cost, not how well an optimizer finds fea
 With `--blocks 5` (all of a 5-block teacher's) the batch-norm rows measure what batch norm alone
 costs; the instance rows would be the teacher itself and are skipped. Rows:
 
-- `instance, copied`: the teacher with blocks 4-5 removed (instance norm, as the teacher).
-- `instance, block hints`: the same, then only its 3 blocks trained for `--minutes` to reproduce the
-  teacher's block-5 features from its stem features (whole frames, MSE on features).
+- `instance, copied`: the teacher with its blocks after the first `--blocks` removed (instance norm, as the teacher).
+- `instance, block hints`: the same, then only its blocks trained for `--minutes` to reproduce the
+  teacher's last block's features from its stem features (whole frames, MSE on features).
 - `batch, copied`: the copied weights with batch norms whose statistics are measured on 16
   training frames (the deployed form: fixed per-channel scale and shift).
 - `batch, fine-tuned`: that net trained end to end on whole frames for `--minutes` (pixel MSE, the
