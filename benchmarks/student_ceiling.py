@@ -104,19 +104,21 @@ def main() -> None:
         psnr, ssim, _ = evaluate(model, held_out, held_out_target)
         print(f"{label:28s} {psnr:6.2f} dB  SSIM {ssim:.4f}  {note}", flush=True)
 
-    last_block = f"res{teacher.arch.blocks}_add"
-    probe = keras.Model(teacher_net.input, [teacher_net.get_layer("conv3_relu").output,
-                                            teacher_net.get_layer(last_block).output, teacher_net.output])
-    stem, body_target, train_target = (np.concatenate(parts) for parts in
-                                       zip(*[[f.numpy() for f in probe(image[None].astype(np.float32))]
-                                             for image in train]))
-    if args.blocks < teacher.arch.blocks:
+    hinted = args.blocks < teacher.arch.blocks
+    hint_layers = ["conv3_relu", f"res{teacher.arch.blocks}_add"] if hinted else []
+    probe = keras.Model(teacher_net.input,
+                        [teacher_net.get_layer(name).output for name in hint_layers] + [teacher_net.output])
+    *hints, train_target = (np.concatenate(parts) for parts in
+                            zip(*[[f.numpy() for f in probe(image[None].astype(np.float32))] for image in train]))
+    if hinted:
+        stem, body_target = hints
         student = copied_student(teacher, "instance", args.blocks, args.height, args.width, train)
         report("instance, copied", student)
         body = keras.Model(student.get_layer("conv3_relu").output, student.get_layer(f"res{args.blocks}_add").output)
         steps = fit(body, stem, body_target, args.minutes, lr=3e-4, batch=2, scale=float(body_target.std()))
         report("instance, block hints", student, f"{steps} steps of 2 frames, {args.minutes:g} min")
-    del stem, body_target
+        del stem, body_target
+    del hints
 
     train_target = np.clip(np.rint(train_target), 0, 255).astype(np.uint8)
     student = copied_student(teacher, "batch", args.blocks, args.height, args.width, train)
