@@ -20,27 +20,35 @@ KEYS_HINT = "q quit   h HUD   o original   s snapshot   n/p next/previous model"
 class HudInfo:
     model: str
     backend: str
-    fps: float
+    fps: float | None
     fps_target: float | None
     latency_ms: float | None
     frames_in: int
     frames_dropped: int
     source: str
     notice: str | None = None
+    device: str | None = None
+    phone_hud: str | None = None
 
 
 def hud_lines(info: HudInfo) -> list[str]:
     target = f" (target {info.fps_target:g})" if info.fps_target else " (unpaced)"
     latency = f"{info.latency_ms:.0f} ms" if info.latency_ms is not None else "-"
     share = f" ({100 * info.frames_dropped / info.frames_in:.0f}%)" if info.frames_in else ""
-    return [
+    fps = "-" if info.fps is None else f"{info.fps:.1f}"
+    lines = [
         f"model    {info.model}",
         f"backend  {info.backend}",
-        f"fps      {info.fps:.1f}{target}",
+        f"fps      {fps}{target}",
         f"latency  {latency}",
         f"dropped  {info.frames_dropped} of {info.frames_in}{share}",
         f"source   {info.source}",
     ]
+    if info.device is not None:
+        lines.insert(2, f"device   {info.device}")
+    if info.phone_hud is not None:
+        lines.append(f"phone    {info.phone_hud}")
+    return lines
 
 
 def draw_panel(canvas: np.ndarray, lines: list[str], origin: tuple[int, int], scale: float = 0.6,

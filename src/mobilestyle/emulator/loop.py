@@ -1,10 +1,11 @@
 """The phone's camera loop on three threads: capture, inference, and whoever displays the results.
 
 - Capture reads the source at its own rate (a file is paced to its fps in real time), counts every
-  frame, asks the `FrameGate` whether the model may take it, and only then fits it to 853x480: a
-  dropped frame costs nothing but its decode.
-- Inference takes one frame at a time, runs the model and publishes the result. It does nothing
-  else per frame, so the model never waits on capture or display work.
+  frame, asks the `CameraQueue` (the app's pacer plus AVFoundation's late-frame slot) whether the
+  model may take it, and only then fits it to 853x480: a dropped frame costs nothing but its decode.
+- Inference takes one frame at a time, runs the model and publishes the result. When it finishes,
+  the newest frame that arrived while it was busy (if the pacer lets it run) is fitted and run at once,
+  as AVFoundation hands the late frame over, instead of waiting for the next camera frame.
 - The display side (the window, or the headless consumer) polls `latest()` / `wait_for_result()`;
   it always gets the most recent finished frame, however slow or fast the model is.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mobilestyle.emulator.fitting import fit_camera_frame
-from mobilestyle.emulator.gate import FrameGate, Verdict
+from mobilestyle.emulator.gate import Arrival, CameraQueue, FrameGate
 from mobilestyle.emulator.models import ModelSlot
 from mobilestyle.emulator.sources import FrameSource
 from mobilestyle.emulator.stats import LoopStats
@@ -58,9 +59,9 @@ class PhoneLoop:
                  max_frames: int | None = None, stats: LoopStats | None = None):
         self.source = source
         self.models = models
-        self.gate = FrameGate(pace_fps)
         self.max_frames = max_frames
         self.stats = stats or LoopStats()
+        self.queue: CameraQueue[np.ndarray] = CameraQueue(FrameGate(pace_fps), self.stats.frame_dropped)
         self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._finished = threading.Event()
@@ -129,6 +130,7 @@ class PhoneLoop:
         try:
             self._capture_frames()
         finally:
+            self.queue.close()
             self.source.close()
             self._end_jobs()
 
@@ -155,9 +157,8 @@ class PhoneLoop:
                 if clock() - due > 1.0:
                     start = clock() - index / self.source.fps
             now = clock()
-            verdict = self.gate.offer(now)
-            self.stats.frame_arrived(now, verdict)
-            if verdict is Verdict.RUN:
+            self.stats.frame_arrived(now)
+            if self.queue.arrive(Arrival(index, now, bgr)) is not None:
                 self._jobs.put(Job(index, fit_camera_frame(bgr), now))
             index += 1
 
@@ -165,17 +166,22 @@ class PhoneLoop:
         sequence = 0
         try:
             while (job := self._jobs.get()) is not None:
-                model = self.models.model
-                started = clock()
-                stylized = model.runner.run(job.model_input)
-                finished = clock()
-                sequence += 1
-                result = Result(sequence, job.index, job.model_input, stylized, job.captured_at, started, finished,
-                                model.name, model.runner.backend)
-                self.stats.frame_stylized(started, finished)
-                with self._result_ready:
-                    self._latest = result
-                    self._result_ready.notify_all()
-                self.gate.release()
+                while job is not None:
+                    sequence += 1
+                    self._run(job, sequence)
+                    late = self.queue.model_free()
+                    job = None if late is None else Job(late.index, fit_camera_frame(late.frame), late.captured_at)
         finally:
             self._mark_finished()
+
+    def _run(self, job: Job, sequence: int) -> None:
+        model = self.models.model
+        started = clock()
+        stylized = model.runner.run(job.model_input)
+        finished = clock()
+        result = Result(sequence, job.index, job.model_input, stylized, job.captured_at, started, finished,
+                        model.name, model.runner.backend)
+        self.stats.frame_stylized(started, finished)
+        with self._result_ready:
+            self._latest = result
+            self._result_ready.notify_all()

@@ -1,22 +1,25 @@
 """Counters and timings of one emulator run, and the stats file written from them.
 
-Accounting: every camera frame is counted in `frames_in` and ends up either stylized or dropped. When
-the run ends (the source is exhausted, `--frames` is reached, or the user quits), capture stops first and
-the frame still in the model is waited for, so it is counted as stylized and
+Accounting: every camera frame is counted in `frames_in` and ends up either stylized or dropped (a late
+frame waiting for the model is neither until the model frees up). When the run ends (the source is
+exhausted, `--frames` is reached, or the user quits), capture stops first, a frame still waiting is
+dropped and the frame still in the model is waited for, so it is counted as stylized and
 `frames_in == frames_stylized + frames_dropped` always holds.
 
 `fps` is stylized frames per second of wall time, from the first frame captured to the last one
 stylized. `latency_ms_*` is the model's own time per frame (`runner.run`); `e2e_ms_*` runs from the
 moment a frame is captured to the moment its stylized result is shown (or handed to the record and
-virtual-camera outputs in headless mode).
+virtual-camera outputs in headless mode). On the device clock (`device_loop`) every time is device time:
+latency is the device's, and `fps` is results per second on that clock.
+
+The HUD's fps is averaged over the last `HUD_FPS_FRAMES` results, however long they took: a model that
+needs seconds per frame shows its real rate, not 0.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ import numpy as np
 from mobilestyle.files import atomic_path
 from mobilestyle.emulator.gate import Verdict
 
-RECENT_WINDOW_S = 2.0
+HUD_FPS_FRAMES = 10
 
 
 def percentile_ms(seconds: list[float], q: float) -> float | None:
@@ -48,43 +51,45 @@ class LoopStats:
         self.end_to_end: list[float] = []
         self.first_capture: float | None = None
         self.last_finish: float | None = None
-        self._recent_finishes: deque[float] = deque()
+        self._finishes: list[float] = []
 
     @property
     def frames_dropped(self) -> int:
         return self.dropped_busy + self.dropped_pace
 
-    def frame_arrived(self, now: float, verdict: Verdict) -> None:
+    def frame_arrived(self, now: float) -> None:
         with self._lock:
             self.frames_in += 1
             if self.first_capture is None:
                 self.first_capture = now
+
+    def frame_dropped(self, verdict: Verdict) -> None:
+        with self._lock:
             if verdict is Verdict.DROP_BUSY:
                 self.dropped_busy += 1
             elif verdict is Verdict.DROP_PACE:
                 self.dropped_pace += 1
+            else:
+                raise ValueError(f"{verdict} is not a drop")
 
     def frame_stylized(self, started: float, finished: float) -> None:
         with self._lock:
             self.frames_stylized += 1
             self.latencies.append(finished - started)
             self.last_finish = finished
-            self._recent_finishes.append(finished)
-            while self._recent_finishes and self._recent_finishes[0] < finished - RECENT_WINDOW_S:
-                self._recent_finishes.popleft()
+            self._finishes.append(finished)
 
     def frame_shown(self, captured: float, shown: float) -> None:
         with self._lock:
             self.frames_shown += 1
             self.end_to_end.append(shown - captured)
 
-    def recent_fps(self, now: float | None = None) -> float:
-        """Stylized frames per second over the last couple of seconds (for the HUD)."""
-        now = time.perf_counter() if now is None else now
+    def recent_fps(self, frames: int = HUD_FPS_FRAMES) -> float | None:
+        """Stylized frames per second over the last `frames` results (for the HUD); None before the second."""
         with self._lock:
-            recent = [t for t in self._recent_finishes if t >= now - RECENT_WINDOW_S]
+            recent = self._finishes[-frames:]
         if len(recent) < 2:
-            return 0.0
+            return None
         return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-9)
 
     def recent_latency_ms(self, count: int = 15) -> float | None:
