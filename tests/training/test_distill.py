@@ -13,6 +13,7 @@ from mobilestyle.errors import UserError
 from mobilestyle.training import distill as distill_module
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
+from tests.training.synthetic import write_vgg_npz
 from mobilestyle.training.distill import DistillConfig, distill, preset_config, split_content, work_dir
 
 TINY_TEACHER = ArchSpec(blocks=1, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
@@ -60,17 +61,21 @@ def test_two_step_distill_writes_checkpoint_grid_curve_and_report(two_step_run):
 
     folder = work_dir(out)
     with Image.open(folder / "grid.png") as grid:
-        assert grid.size == (3 * 40 // 2, 32 // 2)  # content | teacher | student, 1 held-out frame, half size
+        # content | teacher | student at half size, a gap, teacher and student crops at 100% (the whole 32x32 here)
+        assert grid.size == (3 * 40 // 2 + 8 + 2 * 32, 32)
     saved = json.loads((folder / "report.json").read_text())
     assert saved == json.loads(json.dumps(report))
     assert saved["steps"] == 2 and saved["eval"]["frames"] == 1
     assert 0 < saved["eval"]["psnr_db"] < 60 and -1 <= saved["eval"]["ssim"] <= 1
+    assert 0 < saved["eval"]["structure_psnr"] < 60 and saved["eval"]["detail_ratio"] > 0
+    assert saved["eval"]["gram_distance"] is None  # no loss network: pixel loss only
+    assert (folder / "curve.png").stat().st_size > 0
     rows = list(csv.DictReader(open(folder / "curve.csv")))
     assert [int(row["step"]) for row in rows] == [0, 2]
     assert not list(out.parent.glob(".*partial*"))
     recalibration = saved["batch_norm_recalibration"]
     assert recalibration["frames"] == 9 and recalibration["check_frames"] >= 1
-    kept_if_better = recalibration["psnr_after"] > recalibration["psnr_before"]
+    kept_if_better = recalibration["structure_psnr_after"] > recalibration["structure_psnr_before"]
     assert recalibration["kept"] == kept_if_better
 
 
@@ -164,6 +169,9 @@ def test_checkpoint_init_of_another_architecture_is_a_user_error(tmp_path, teach
     ({"init": "missing.npz"}, "does not exist"),
     ({"lr": 0.0}, "--lr must be positive"),
     ({"norm_stats": "moving"}, "--norm-stats must be one of batch, fixed"),
+    ({"gram_weight": -1.0}, "--gram-weight must be a finite number >= 0"),
+    ({"pixel_weight": 0.0}, "every loss weight is 0"),
+    ({"teacher_pad": 6}, "--teacher-pad must be a multiple of 4"),
 ])
 def test_bad_options_are_user_errors(tmp_path, teacher, photos, overrides, message):
     with pytest.raises(UserError, match=message):
@@ -196,33 +204,24 @@ def test_held_out_photos_are_every_tenth_or_the_eval_folder(tmp_path, teacher, p
         split_content(tiny_config(teacher, photos, tmp_path / "s.npz", eval_dir=photos))
 
 
-def write_small_vgg(path: Path) -> Path:
-    """A VGG19-named .npz with the four conv layers the feature loss uses, at small widths."""
-    rng = np.random.default_rng(0)
-    arrays = {}
-    for name, cin, cout in (("block1_conv1", 3, 4), ("block1_conv2", 4, 4), ("block2_conv1", 4, 8),
-                            ("block2_conv2", 8, 8)):
-        arrays[f"{name}.kernel"] = rng.normal(0, 0.1, (3, 3, cin, cout)).astype(np.float32)
-        arrays[f"{name}.bias"] = np.zeros(cout, np.float32)
-    np.savez(path, **arrays)
-    return path
-
-
-def test_vgg_feature_loss_trains_and_bad_vgg_files_are_user_errors(tmp_path, teacher, photos):
-    vgg = write_small_vgg(tmp_path / "vgg.npz")
-    report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", vgg_weights=vgg, steps=1))
-    assert report["steps"] == 1 and np.isfinite(report["final_loss"])
+def test_perceptual_losses_train_and_bad_vgg_files_are_user_errors(tmp_path, teacher, photos):
+    vgg = write_vgg_npz(tmp_path / "vgg.npz")
+    report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", vgg_weights=vgg, steps=2, pixel_weight=0.0,
+                                 lowpass_weight=100.0, feature_weight=0.5, gram_weight=2.0, tv_weight=1.0))
+    assert report["steps"] == 2 and np.isfinite(report["final_loss"])
+    assert report["eval"]["gram_distance"] > 0 and report["curve"][-1]["gram_distance"] > 0
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
-    with pytest.raises(UserError, match="lacks block1_conv1.kernel"):
+    with pytest.raises(UserError, match="holds no VGG conv layers"):
         distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "other.npz"))
     with pytest.raises(UserError, match="--vgg-weights .* does not exist"):
         distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "missing.npz"))
 
 
 def test_a_student_that_is_the_teacher_scores_the_psnr_cap(tmp_path, teacher, photos):
-    """Content frames, teacher frames, crops and evaluation line up: a copy of the teacher is exact."""
+    """Content frames, teacher frames, crops and evaluation line up: a copy of the teacher is exact
+    (with the teacher run on the unpadded frame, like the student)."""
     report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", arch=TINY_TEACHER, init="teacher",
-                                 steps=1, lr=1e-12))
+                                 steps=1, lr=1e-12, teacher_pad=0))
     assert report["curve"][0]["psnr"] == 100.0 and report["curve"][0]["ssim"] == 1.0
 
 
@@ -245,7 +244,7 @@ def test_preset_values_yield_to_options_given(tmp_path, teacher, photos):
                                                                                         "random", 1)
     scratch = preset_config("scratch", teacher=teacher, content_dirs=[photos], out=tmp_path / "s.npz", steps=1)
     assert (scratch.arch, scratch.init, scratch.norm_stats, scratch.crop_size) == (ArchSpec(), "random", "batch", 128)
-    with pytest.raises(UserError, match="--preset must be one of scratch, teacher"):
+    with pytest.raises(UserError, match="--preset must be one of perceptual, scratch, teacher"):
         preset_config("fast", teacher=teacher, content_dirs=[photos], out=tmp_path / "s.npz", steps=1)
 
 
@@ -259,3 +258,42 @@ def test_teacher_preset_run_from_the_cli_starts_from_the_teacher(tmp_path, teach
     student = load_checkpoint(out)
     assert student.arch == dataclasses.replace(TINY_TEACHER, norm="batch")
     assert student.meta["recipe"]["init"] == "teacher" and student.meta["recipe"]["norm_stats"] == "fixed"
+
+
+def test_perceptual_preset_uses_the_projects_layout_with_the_teachers_head(tmp_path, photos):
+    five_blocks = ArchSpec(blocks=5, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
+                           output="tanh150", out_norm=True, eps=1e-3)
+    teacher = save_checkpoint(random_checkpoint(five_blocks, seed=1), tmp_path / "t5.npz")
+    config = preset_config("perceptual", teacher=teacher, content_dirs=[photos], out=tmp_path / "s.npz",
+                           steps=1, frame_width=40, frame_height=32, crop_size=16)
+    assert config.arch == ArchSpec(blocks=3, widths=(4, 8, 8), norm="batch", upsample="nearest", padding="reflect",
+                                   output="tanh150", out_norm=True, eps=1e-3)
+    assert (config.init, config.norm_stats, config.pixel_weight) == ("teacher", "fixed", 0.0)
+    assert config.lowpass_weight > 0 and config.gram_weight > 0 and config.needs_vgg
+
+
+def test_teacher_init_turns_transposed_upsampling_kernels_into_resize_conv_kernels(tmp_path):
+    teacher_arch = ArchSpec(blocks=1, widths=(4, 6, 8), norm="instance", upsample="transposed", padding="zero")
+    teacher = random_checkpoint(teacher_arch, seed=3)
+    student = distill_module.build_transformer_net(dataclasses.replace(teacher_arch, norm="batch", upsample="nearest",
+                                                                       padding="reflect"))
+    student.build((None, None, None, 3))
+    distill_module.teacher_init(student, teacher)
+    up1 = student.get_layer("up1").kernel.numpy()
+    transposed = teacher.weights["up1/kernel"]  # (H, W, out, in)
+    assert transposed.shape == (3, 3, 6, 8) and up1.shape == (3, 3, 8, 6)
+    np.testing.assert_array_equal(up1, np.transpose(transposed[::-1, ::-1], (0, 1, 3, 2)))
+
+
+def test_teacher_targets_are_computed_on_a_reflect_padded_frame(tmp_path, teacher, photos):
+    """The cached target is the teacher's output on the padded frame, cropped back; padding 0 is the plain frame."""
+    config = tiny_config(teacher, photos, tmp_path / "s.npz")
+    paths = split_content(config)[1]
+    content, padded = distill_module.teacher_targets(load_checkpoint(teacher), paths, config, tmp_path / "a.npz", None)
+    plain_config = dataclasses.replace(config, teacher_pad=0)
+    _, plain = distill_module.teacher_targets(load_checkpoint(teacher), paths, plain_config, tmp_path / "b.npz", None)
+    model = load_checkpoint(teacher).build_model(32 + 64, 40 + 64)
+    framed = np.pad(content[0], ((32, 32), (32, 32), (0, 0)), mode="reflect")[None].astype(np.float32)
+    expected = np.clip(np.rint(model(framed)[0].numpy()[32:-32, 32:-32]), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(padded[0], expected)
+    assert not np.array_equal(padded, plain)

@@ -19,12 +19,15 @@ def distill(
     arch: ArchOption = None,
     steps: Annotated[Optional[int], typer.Option(help="Step budget.")] = None,
     minutes: Annotated[Optional[float], typer.Option(help="Wall-clock training budget in minutes.")] = None,
-    preset: Annotated[str, typer.Option(help="Defaults for --arch, --batch-size, --crop-size, --lr, --init and "
-                                             "--norm-stats: scratch (the default arch from random weights, batches "
-                                             "of 4 128-px crops, lr 1e-3, batch statistics) | teacher (the "
-                                             "teacher's own layout cut to 3 blocks with batch norm, started from "
-                                             "its weights, statistics fixed, one whole-height 480-px crop per step, "
-                                             "lr 1e-4: the recipe of the shipped muse, wave, wreck, udnie).")] = "scratch",
+    preset: Annotated[str, typer.Option(help="Defaults for --arch, --batch-size, --crop-size, --lr, --init, "
+                                             "--norm-stats and the loss weights: perceptual (the default: the "
+                                             "project's layout, reflection padding and nearest-resize upsampling, "
+                                             "with the teacher's widths and head, started from its weights, "
+                                             "statistics fixed, batches of 2 256-px crops, lr 2e-4, low-pass pixel "
+                                             "+ VGG feature + Gram losses; needs --vgg-weights offline) | teacher "
+                                             "(the teacher's own layout cut to 3 blocks, pixel loss, whole-height "
+                                             "crops, lr 1e-4) | scratch (the default arch from random weights, "
+                                             "batches of 4 128-px crops, lr 1e-3, pixel loss).")] = "perceptual",
     batch_size: Annotated[Optional[int], typer.Option(help="Crops per step [scratch: 4, teacher: 1].")] = None,
     crop_size: Annotated[Optional[int], typer.Option(help="Square crop side in pixels, a multiple of 4 "
                                                           "[scratch: 128, teacher: 480].")] = None,
@@ -35,8 +38,20 @@ def distill(
     eval_images: Annotated[int, typer.Option(help="Held-out frames to use, evenly spaced (0: all).")] = 24,
     train_images: Annotated[int, typer.Option(help="Training photos to use, evenly spaced (0: all); the teacher "
                                                    "stylizes each once.")] = 0,
-    vgg_weights: Annotated[Optional[Path], typer.Option(help="Keras-layout VGG19 .npz: adds a relu2_2 feature loss.")] = None,
-    feature_weight: Annotated[float, typer.Option(help="Weight of the VGG feature loss.")] = 0.1,
+    vgg_weights: Annotated[Optional[Path], typer.Option(help="VGG weights for the feature and Gram losses and the "
+                                                             "texture measure (.npz to block3 or a Keras .h5); "
+                                                             "default: ImageNet VGG19, downloaded on first use.")] = None,
+    pixel_weight: Annotated[Optional[float], typer.Option(help="Pixel MSE (rewards blur) [perceptual: 0, others: 1].")] = None,
+    lowpass_weight: Annotated[Optional[float], typer.Option(help="MSE of blurred frames: colours and layout "
+                                                                 "[perceptual: 100].")] = None,
+    lowpass_sigma: Annotated[float, typer.Option(help="Gaussian sigma (px) of the low-pass loss.")] = 2.0,
+    feature_weight: Annotated[Optional[float], typer.Option(help="Relative VGG feature error at relu2_2 and the "
+                                                                 "deepest layer [perceptual: 0.5].")] = None,
+    gram_weight: Annotated[Optional[float], typer.Option(help="Relative Gram error at relu1_2/relu2_2/relu3_4, each "
+                                                              "crop against the teacher's: texture [perceptual: 2].")] = None,
+    tv_weight: Annotated[Optional[float], typer.Option(help="Total variation [0].")] = None,
+    teacher_pad: Annotated[int, typer.Option(help="Reflect-pad each frame by this many px for the teacher and crop "
+                                                  "its output back (its zero padding paints edge bands).")] = 32,
     init: Annotated[Optional[str], typer.Option(help="Student initialisation: random | teacher (copy shared weights) "
                                                      "| a student checkpoint .npz of the same architecture (e.g. "
                                                      "another style's) [scratch: random, teacher: teacher].")] = None,
@@ -49,7 +64,7 @@ def distill(
     resume: Annotated[bool, typer.Option(help="Continue from the saved state in the work folder.")] = False,
     fp16: Annotated[bool, typer.Option(help="Store the student checkpoint in float16.")] = False,
 ) -> None:
-    """Train a small student net to reproduce a teacher's stylized frames (PSNR/SSIM report at 853x480)."""
+    """Train a small student net to look like a teacher's stylized frames (structure/texture/detail report at 853x480)."""
     from mobilestyle.networks.arch import ArchSpec
     from mobilestyle.training.distill import distill as run_distill, preset_config
 
@@ -57,6 +72,8 @@ def distill(
         preset, arch=ArchSpec.parse(arch) if arch else None,
         teacher=teacher, content_dirs=content_dir, out=out, steps=steps, minutes=minutes,
         batch_size=batch_size, crop_size=crop_size, lr=lr, seed=seed, eval_dir=eval_dir, eval_images=eval_images,
-        train_images=train_images, vgg_weights=vgg_weights, feature_weight=feature_weight, init=init, norm_stats=norm_stats,
+        train_images=train_images, vgg_weights=vgg_weights, pixel_weight=pixel_weight, lowpass_weight=lowpass_weight,
+        lowpass_sigma=lowpass_sigma, feature_weight=feature_weight, gram_weight=gram_weight, tv_weight=tv_weight,
+        teacher_pad=teacher_pad, init=init, norm_stats=norm_stats,
         eval_every_minutes=eval_every, checkpoint_every_minutes=checkpoint_every, resume=resume, fp16=fp16)
     run_distill(config)

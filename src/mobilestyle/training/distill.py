@@ -1,30 +1,31 @@
-"""Distillation: train a small student TransformerNet to reproduce a teacher's stylized frames.
+"""Distillation: train a small student TransformerNet to look like a teacher's stylized frames.
 
-Recipe: the content photos are fitted to camera frames (853x480, cover + centre crop) and the
-teacher stylizes each whole frame once (cached in the work folder), so the student learns the
-teacher's output as it looks on a full frame (instance norm statistics included). Training takes
-random crops (tf.data, stateless per-step seeds, random flips) of frame/target pairs and minimizes
-the pixel MSE on a 0..1 scale, which is what PSNR measures; `--vgg-weights` adds a VGG19 feature
-term (`--norm-stats fixed`: batch norms keep statistics measured on whole frames before training). The
-learning rate follows a cosine from `lr` to 5% of it over the step or time budget. At the end,
-the batch-norm statistics are re-estimated on whole training frames (`norm_stats`) when that helps.
-`PRESETS` name two sets of option defaults: `scratch` (random init, small crops) and `teacher` (the
-teacher's layout cut to 3 blocks, its weights, fixed statistics, whole-height crops: the recipe of the
-shipped muse, wave, wreck and udnie).
+Data and teacher frames come from `targets.py` (whole 853x480 frames stylized once, the teacher run on
+a reflect-padded frame so its targets carry no border bands), the losses from `losses.py`, the held-out
+measures, grid and curve from `distill_report.py`. This module holds the options, the student's
+initialisation and the training loop.
 
-Outputs beside `--out CKPT`, in the work folder `CKPT-without-suffix.distill/`:
-`state.npz` (student weights, optimizer state, step, elapsed time: what `--resume` reads),
-`targets.npz` / `eval_targets.npz` (cached content and teacher frames), `grid.png` (content | teacher |
-student, refreshed at every evaluation), `curve.csv` (PSNR/SSIM vs step, wall and CPU minutes on a
-few held-out frames) and `report.json` (final PSNR/SSIM of student vs teacher on all the held-out
-frames at 853x480). PSNR is capped at 100 dB (identical frames).
+The loss (each term weighted by an option) compares the student's crop with the teacher's crop:
+`pixel` MSE (what PSNR measures; it rewards blur, because a teacher's strokes sit on its stride grid),
+`lowpass` MSE after a Gaussian blur (colours and layout), VGG `feature` error (relu2_2 and the
+deepest texture layer) and per-image `gram` error (relu1_2/relu2_2/relu3_4: the statistics of
+strokes), and total variation `tv`. The learning rate follows a cosine from `lr` to 5% of it over the
+step or time budget.
+
+`PRESETS` name sets of option defaults: `perceptual` (the default: the project's layout with
+reflection padding and nearest-resize upsampling, the teacher's output head, started from the
+teacher's weights, batch-norm statistics fixed, perceptual losses), `teacher` and `scratch` (the
+earlier pixel-loss recipes of the shipped students before it).
+
+Outputs beside `--out CKPT`, in the work folder `CKPT-without-suffix.distill/`: `state.npz` (what
+`--resume` reads), `targets.npz` / `eval_targets.npz` (cached frames), `grid.png`, `curve.csv` /
+`curve.png` (held-out measures against CPU minutes) and `report.json` (final measures on all
+held-out frames at 853x480).
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import hashlib
 import json
 import math
 import time
@@ -34,10 +35,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from mobilestyle import frame
 from mobilestyle.errors import UserError
@@ -51,25 +50,36 @@ from mobilestyle.networks.checkpoint import (
     set_model_weights,
 )
 from mobilestyle.networks.transformer_net import build_transformer_net
-from mobilestyle.training.crops import crop_batches as random_crop_batches
-from mobilestyle.training.state import load_state, save_state
-from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
+from mobilestyle.training import distill_report, quality, targets
+from mobilestyle.training.frames import evenly_spaced
+from mobilestyle.training.losses import feature_loss, gram_loss, lowpass_pixel_loss, total_variation_loss
 from mobilestyle.training.norm_stats import recalibrate_batch_norm
+from mobilestyle.training.state import load_state, save_state
+from mobilestyle.training.targets import stylize_frames
 from mobilestyle.training.teachers import load_teacher
+from mobilestyle.training.vgg import CONTENT_LAYER, TEXTURE_LAYERS, LossNetwork, load_loss_network
 
 CURVE_FRAMES = 4
 RECALIBRATION_FRAMES = 16
 RECALIBRATION_CHECK_FRAMES = 4
 LR_FLOOR = 0.05
-MAX_PSNR = 100.0
+MAX_PSNR = quality.MAX_PSNR
 STATE_FORMAT = "mobilestyle.distill-state/1"
-FRAME_LOADER = "mobilestyle.images.load_frame"
 NORM_STATS_KINDS = ("batch", "fixed")
+LOSS_TERMS = ("pixel", "lowpass", "feature", "gram", "tv")
+_PIXEL_ONLY = {"pixel_weight": 1.0, "lowpass_weight": 0.0, "feature_weight": 0.0, "gram_weight": 0.0,
+               "tv_weight": 0.0}
 # Option defaults per `--preset`; `crop_size` None means whole-height crops (the frame's height).
 PRESETS = {
-    "scratch": {"batch_size": 4, "crop_size": 128, "lr": 1e-3, "init": "random", "norm_stats": "batch"},
-    "teacher": {"batch_size": 1, "crop_size": None, "lr": 1e-4, "init": "teacher", "norm_stats": "fixed"},
+    "perceptual": {"batch_size": 2, "crop_size": 256, "lr": 2e-4, "init": "teacher", "norm_stats": "fixed",
+                   "pixel_weight": 0.0, "lowpass_weight": 100.0, "feature_weight": 0.5, "gram_weight": 2.0,
+                   "tv_weight": 0.0},
+    "scratch": {"batch_size": 4, "crop_size": 128, "lr": 1e-3, "init": "random", "norm_stats": "batch",
+                **_PIXEL_ONLY},
+    "teacher": {"batch_size": 1, "crop_size": None, "lr": 1e-4, "init": "teacher", "norm_stats": "fixed",
+                **_PIXEL_ONLY},
 }
+DEFAULT_PRESET = "perceptual"
 
 
 @dataclass
@@ -88,7 +98,13 @@ class DistillConfig:
     eval_images: int = 24
     train_images: int = 0
     vgg_weights: Path | None = None
-    feature_weight: float = 0.1
+    pixel_weight: float = 1.0
+    lowpass_weight: float = 0.0
+    lowpass_sigma: float = 2.0
+    feature_weight: float = 0.0
+    gram_weight: float = 0.0
+    tv_weight: float = 0.0
+    teacher_pad: int = targets.TEACHER_PAD
     init: str = "random"
     norm_stats: str = "batch"
     eval_every_minutes: float = 3.0
@@ -114,6 +130,16 @@ class DistillConfig:
                             f"{self.frame_width}x{self.frame_height} frames")
         if not self.lr > 0:
             raise UserError(f"--lr must be positive, got {self.lr}")
+        for term in LOSS_TERMS:
+            value = getattr(self, f"{term}_weight")
+            if not (value >= 0 and math.isfinite(value)):
+                raise UserError(f"--{term}-weight must be a finite number >= 0, got {value}")
+        if not any(getattr(self, f"{term}_weight") for term in LOSS_TERMS):
+            raise UserError("every loss weight is 0: give at least one of --pixel/--lowpass/--feature/--gram/--tv-weight")
+        if not self.lowpass_sigma > 0:
+            raise UserError(f"--lowpass-sigma must be positive, got {self.lowpass_sigma}")
+        if self.teacher_pad < 0 or self.teacher_pad % 4:
+            raise UserError(f"--teacher-pad must be a multiple of 4 and >= 0, got {self.teacher_pad}")
         if self.init not in ("random", "teacher") and not self.init.endswith(".npz"):
             raise UserError(f"--init must be random, teacher or a student checkpoint .npz, got {self.init!r}")
         if self.init.endswith(".npz") and not Path(self.init).is_file():
@@ -122,6 +148,13 @@ class DistillConfig:
             raise UserError(f"--norm-stats must be one of {', '.join(NORM_STATS_KINDS)}, got {self.norm_stats!r}")
         if self.vgg_weights is not None and not Path(self.vgg_weights).is_file():
             raise UserError(f"--vgg-weights {self.vgg_weights} does not exist")
+
+    @property
+    def needs_vgg(self) -> bool:
+        return bool(self.feature_weight or self.gram_weight)
+
+    def loss_weights(self) -> dict[str, float]:
+        return {term: getattr(self, f"{term}_weight") for term in LOSS_TERMS if getattr(self, f"{term}_weight")}
 
     def recipe(self) -> dict:
         values = {key: (str(value) if isinstance(value, Path) else value) for key, value in asdict(self).items()}
@@ -137,11 +170,19 @@ def teacher_layout_student(teacher_arch: ArchSpec, blocks: int = 3) -> ArchSpec:
                                norm="batch")
 
 
+def project_layout_student(teacher_arch: ArchSpec, blocks: int = 3) -> ArchSpec:
+    """The project's layout (reflection padding, nearest-resize + conv upsampling: no bands, no checkerboard)
+    with the teacher's widths and output head, so that `--init teacher` copies everything but the up convs'
+    orientation (converted by `teacher_init`)."""
+    return dataclasses.replace(teacher_layout_student(teacher_arch, blocks), padding="reflect", upsample="nearest")
+
+
 def preset_config(preset: str, arch: ArchSpec | None = None, **options) -> DistillConfig:
     """A DistillConfig whose preset-controlled options left as None take `PRESETS[preset]`'s values.
 
-    With the `teacher` preset and no `arch`, the student is the teacher's own layout cut to 3 blocks
-    (`teacher_layout_student`), so `--init teacher` can copy its stem, first blocks and decoder.
+    With no `arch`, the `teacher` preset's student is the teacher's own layout cut to 3 blocks
+    (`teacher_layout_student`), the `perceptual` preset's the project's layout with the teacher's
+    widths and head (`project_layout_student`), the `scratch` preset's the default net.
     """
     if preset not in PRESETS:
         raise UserError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
@@ -152,7 +193,11 @@ def preset_config(preset: str, arch: ArchSpec | None = None, **options) -> Disti
         values["crop_size"] = min(values.get("frame_width", frame.INPUT_WIDTH),
                                   values.get("frame_height", frame.INPUT_HEIGHT))
     if arch is None:
-        arch = teacher_layout_student(load_teacher(Path(values["teacher"])).arch) if preset == "teacher" else ArchSpec()
+        if preset == "scratch":
+            arch = ArchSpec()
+        else:
+            layout = teacher_layout_student if preset == "teacher" else project_layout_student
+            arch = layout(load_teacher(Path(values["teacher"])).arch)
     return DistillConfig(arch=arch, **values)
 
 
@@ -162,104 +207,38 @@ def work_dir(out: Path) -> Path:
 
 
 def split_content(config: DistillConfig) -> tuple[list[Path], list[Path]]:
-    """Training and held-out photos: --eval-dir, or every 10th content photo."""
-    photos = list_photos(config.content_dirs)
-    if config.eval_dir is not None:
-        held_out = list_photos([config.eval_dir])
-        train = [p for p in photos if p not in set(held_out)]
-    else:
-        if len(photos) < 2:
-            raise UserError("need at least 2 content photos to hold one out for evaluation (or give --eval-dir)")
-        held_out = photos[::10]
-        train = [p for i, p in enumerate(photos) if i % 10]
-    if not train:
-        raise UserError("no training photos left after holding out the evaluation photos")
-    if config.train_images:
-        train = evenly_spaced(train, config.train_images)
-    return train, evenly_spaced(held_out, config.eval_images)
-
-
-def stylize_frames(model: keras.Model, frames: np.ndarray, progress: Progress | None = None,
-                   label: str = "teacher") -> np.ndarray:
-    """Run a model over uint8 frames one at a time; uint8 results."""
-    task = progress.add_task(label, total=len(frames), info="") if progress else None
-    outputs = []
-    for image in frames:
-        result = model(image[None].astype(np.float32), training=False)[0].numpy()
-        outputs.append(np.clip(np.rint(result), 0, 255).astype(np.uint8))
-        if progress:
-            progress.advance(task)
-    if progress:
-        progress.remove_task(task)
-    return np.stack(outputs)
-
-
-def _targets_key(teacher: Checkpoint, paths: list[Path], config: DistillConfig) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(teacher.weights):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(teacher.weights[name]).tobytes())
-    digest.update(json.dumps([FRAME_LOADER, config.frame_width, config.frame_height, *map(str, paths)]).encode())
-    return digest.hexdigest()
+    """Training and held-out photos for `config` (see `targets.split_content`)."""
+    return targets.split_content(config.content_dirs, config.eval_dir, config.train_images, config.eval_images)
 
 
 def teacher_targets(teacher: Checkpoint, paths: list[Path], config: DistillConfig, cache: Path,
                     progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-    """(content frames, teacher frames) for the photos, cached in `cache` keyed by teacher and photos."""
-    key = _targets_key(teacher, paths, config)
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as data:
-            if str(data["key"]) == key:
-                return data["content"], data["target"]
-    content = load_frames(paths, config.frame_width, config.frame_height)
-    model = teacher.build_model(config.frame_height, config.frame_width)
-    target = stylize_frames(model, content, progress)
-    with atomic_path(cache) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, key=np.array(key), content=content, target=target)
-    return content, target
+    """(content frames, teacher frames) at the config's frame size (see `targets.teacher_targets`)."""
+    return targets.teacher_targets(teacher, paths, config.frame_width, config.frame_height, cache, progress,
+                                   pad=config.teacher_pad)
 
 
 def crop_batches(content: np.ndarray, target: np.ndarray, config: DistillConfig, start_step: int) -> tf.data.Dataset:
-    """Batches of (content crop, teacher crop) float32 pairs; crop n of step s depends only on (seed, s, n)."""
-    pairs = np.concatenate([content, target], axis=-1)
-    return (random_crop_batches(pairs, config.crop_size, config.batch_size, config.seed, start_step)
-            .map(lambda batch: (batch[..., :3], batch[..., 3:])))
-
-
-def load_vgg_features(path: Path) -> keras.Model:
-    """VGG19 conv1_1..conv2_2 from a Keras-layout .npz (`<layer>.kernel` HWIO, `<layer>.bias`); relu2_2 out."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
-        raise UserError(f"--vgg-weights {path} is not a readable .npz ({exc})") from None
-    layers = ["block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2"]
-    missing = [f"{name}.kernel" for name in layers if f"{name}.kernel" not in arrays]
-    if missing:
-        raise UserError(f"--vgg-weights {path} lacks {', '.join(missing)} (Keras VGG19 layer names)")
-    inputs = keras.Input((None, None, 3))
-    x = (inputs[..., ::-1] - np.array([103.939, 116.779, 123.68], np.float32))
-    for name in layers:
-        kernel, bias = arrays[f"{name}.kernel"], arrays[f"{name}.bias"]
-        conv = keras.layers.Conv2D(kernel.shape[-1], 3, padding="same", activation="relu", name=name)
-        x = conv(x)
-        conv.set_weights([kernel, bias])
-        if name == "block1_conv2":
-            x = keras.layers.MaxPooling2D(2)(x)
-    model = keras.Model(inputs, x, name="vgg19_relu2_2")
-    model.trainable = False
-    return model
+    return targets.pair_batches(content, target, config.crop_size, config.batch_size, config.seed, start_step)
 
 
 def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
-    """Copy teacher weights whose key and shape the student shares (stem, first blocks, norms' affine)."""
+    """Copy teacher weights whose key and shape the student shares (stem, first blocks, norms' affine).
+
+    A teacher's transposed-conv upsampling kernel (H, W, out, in) starts the student's nearest-resize
+    + conv kernel (H, W, in, out) flipped and transposed: the same taps on the same neighbours up to
+    the resize's repetition, whose scale the batch norm behind it absorbs.
+    """
     copied = 0
     for layer in student.layers:
         for variable in layer.weights:
             key = f"{layer.name}/{variable.name}"
             value = teacher.weights.get(key)
-            if value is not None and tuple(value.shape) == tuple(variable.shape):
+            if value is None:
+                continue
+            if tuple(value.shape) != tuple(variable.shape) and value.ndim == 4 and layer.name.startswith("up"):
+                value = np.transpose(value[::-1, ::-1], (0, 1, 3, 2))
+            if tuple(value.shape) == tuple(variable.shape):
                 variable.assign(value)
                 copied += 1
     return copied
@@ -274,10 +253,8 @@ def checkpoint_init(student: keras.Model, path: Path, arch: ArchSpec) -> None:
 
 
 def psnr_ssim(reference: np.ndarray, image: np.ndarray) -> tuple[float, float]:
-    identical = np.array_equal(reference, image)
-    psnr = MAX_PSNR if identical else min(MAX_PSNR, peak_signal_noise_ratio(reference, image, data_range=255))
-    ssim = structural_similarity(reference, image, channel_axis=-1, data_range=255)
-    return float(psnr), float(ssim)
+    scores = quality.score(reference, image)
+    return scores.psnr, scores.ssim
 
 
 def evaluate(model: keras.Model, content: np.ndarray, target: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -287,13 +264,9 @@ def evaluate(model: keras.Model, content: np.ndarray, target: np.ndarray) -> tup
     return float(np.mean([s[0] for s in scores])), float(np.mean([s[1] for s in scores])), produced
 
 
-def write_grid(path: Path, content: np.ndarray, target: np.ndarray, student: np.ndarray, rows: int = 3) -> None:
-    """A PNG with one row per frame: content | teacher | student, at half size."""
-    strips = [np.concatenate([c, t, s], axis=1) for c, t, s in list(zip(content, target, student))[:rows]]
-    image = Image.fromarray(np.concatenate(strips, axis=0))
-    image = image.resize((image.width // 2, image.height // 2), Image.Resampling.BILINEAR)
-    with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG")
+def structure_score(model: keras.Model, content: np.ndarray, target: np.ndarray) -> float:
+    produced = stylize_frames(model, content)
+    return float(np.mean([quality.structure_psnr(t, s) for t, s in zip(target, produced)]))
 
 
 def budget_fraction(config: DistillConfig, step: int, elapsed: float) -> float:
@@ -320,7 +293,8 @@ def recalibrate(student: keras.Model, eval_model: keras.Model, train_content: np
     """Re-estimate the student's batch-norm statistics on whole training frames (see norm_stats).
 
     Kept only when it brings the student closer to the teacher on a few other training frames: it
-    helped a scream student (+0.2 dB) and hurt a teacher-initialised muse student (-0.3 dB).
+    helped a scream student (+0.2 dB PSNR) and hurt a teacher-initialised muse student (-0.3 dB). Judged by
+    structure PSNR (blur sigma 3), which sees colours and layout but not where strokes sit.
     """
     if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in eval_model.layers):
         return None
@@ -329,16 +303,16 @@ def recalibrate(student: keras.Model, eval_model: keras.Model, train_content: np
     check = evenly_spaced(others, RECALIBRATION_CHECK_FRAMES)
     check_content, check_target = train_content[check], train_target[check]
     set_model_weights(eval_model, model_weights(student))
-    before, _, _ = evaluate(eval_model, check_content, check_target)
+    before = structure_score(eval_model, check_content, check_target)
     recalibrate_batch_norm(eval_model, train_content[calibration])
-    after, _, _ = evaluate(eval_model, check_content, check_target)
+    after = structure_score(eval_model, check_content, check_target)
     kept = after > before
     if kept:
         set_model_weights(student, model_weights(eval_model))
-    console.log(f"batch-norm statistics re-estimated on {len(calibration)} whole training frames: PSNR {before:.2f} -> "
+    console.log(f"batch-norm statistics re-estimated on {len(calibration)} whole training frames: structure PSNR {before:.2f} -> "
                 f"{after:.2f} dB on {len(check_content)} other training frames ({'kept' if kept else 'discarded'})")
-    return {"frames": len(calibration), "check_frames": len(check_content), "psnr_before": round(before, 3),
-            "psnr_after": round(after, 3), "kept": bool(kept)}
+    return {"frames": len(calibration), "check_frames": len(check_content), "structure_psnr_before": round(before, 3),
+            "structure_psnr_after": round(after, 3), "kept": bool(kept)}
 
 
 def fix_norm_statistics(student: keras.Model, eval_model: keras.Model, frames: np.ndarray, console: Console) -> None:
@@ -355,19 +329,48 @@ def fix_norm_statistics(student: keras.Model, eval_model: keras.Model, frames: n
         console.log(f"batch-norm statistics of {count} layers measured on whole training frames, fixed for training")
 
 
-def make_train_step(student: keras.Model, optimizer, vgg: keras.Model | None, feature_weight: float,
+def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | None, config: DistillConfig,
                     batch_statistics: bool = True):
-    """One Adam step; batch norms normalize by the batch (and update their averages) or by their fixed statistics."""
+    """One Adam step on (content, teacher) crops; returns the weighted total and the unweighted terms.
+
+    The losses (the loss network's forward and backward pass, most of the work) form one XLA
+    cluster; the student runs outside it, because XLA on CPU has no kernel for the gradient of
+    nearest-neighbour resizing. Batch norms normalize by the batch (and update their averages) or by
+    their fixed statistics.
+    """
+    weights = config.loss_weights()
+    feature_layers = tuple(dict.fromkeys((CONTENT_LAYER, loss_net.style_layers[-1]))) if loss_net else ()
+
+    @tf.function(jit_compile=True)
+    def loss_and_gradient(produced, target):
+        target_features = loss_net(target) if loss_net is not None else None
+        with tf.GradientTape() as tape:
+            tape.watch(produced)
+            terms = {}
+            if "pixel" in weights:
+                terms["pixel"] = tf.reduce_mean(tf.square((produced - target) / 255.0))
+            if "lowpass" in weights:
+                terms["lowpass"] = lowpass_pixel_loss(produced, target, config.lowpass_sigma)
+            if loss_net is not None:
+                features = loss_net(produced)
+                if "feature" in weights:
+                    terms["feature"] = feature_loss(features, target_features, feature_layers)
+                if "gram" in weights:
+                    terms["gram"] = gram_loss(features, target_features, loss_net.style_layers)
+            if "tv" in weights:
+                terms["tv"] = total_variation_loss(produced)
+            total = tf.add_n([weights[name] * value for name, value in terms.items()])
+        return total, terms, tape.gradient(total, produced)
+
     @tf.function
     def train_step(content, target):
         with tf.GradientTape() as tape:
             produced = student(content, training=batch_statistics)
-            loss = tf.reduce_mean(tf.square((produced - target) / 255.0))
-            if vgg is not None:
-                loss += feature_weight * tf.reduce_mean(tf.square((vgg(produced) - vgg(target)) / 255.0))
-        gradients = tape.gradient(loss, student.trainable_variables)
+        total, terms, produced_gradient = loss_and_gradient(produced, target)
+        gradients = tape.gradient(produced, student.trainable_variables, output_gradients=produced_gradient)
         optimizer.apply(gradients, student.trainable_variables)
-        return loss
+        return total, terms
+
     return train_step
 
 
@@ -381,6 +384,7 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
     folder = ensure_writable_dir(work_dir(out))
     teacher = load_teacher(config.teacher)
     train_paths, eval_paths = split_content(config)
+    loss_net = load_loss_network(config.vgg_weights, TEXTURE_LAYERS) if (config.needs_vgg or config.vgg_weights) else None
     keras.utils.set_random_seed(config.seed)
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
@@ -391,7 +395,8 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         eval_content, eval_target = teacher_targets(teacher, eval_paths, config, folder / "eval_targets.npz", progress)
         targets_seconds = time.monotonic() - started
     console.log(f"{len(train_paths)} training frames, {len(eval_paths)} held-out frames "
-                f"({config.frame_width}x{config.frame_height}), teacher {teacher.meta.get('teacher', config.teacher)}")
+                f"({config.frame_width}x{config.frame_height}), teacher {teacher.meta.get('teacher', config.teacher)}, "
+                f"losses {', '.join(f'{name} x{weight:g}' for name, weight in config.loss_weights().items())}")
 
     student = build_transformer_net(config.arch)
     student.build((None, None, None, 3))
@@ -408,12 +413,13 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         step, elapsed, cpu_before, curve = (int(header["step"]), float(header["elapsed"]),
                                             float(header["cpu_seconds"]), list(header["curve"]))
         console.log(f"resumed at step {step} ({elapsed / 60:.1f} min)")
-    vgg = load_vgg_features(config.vgg_weights) if config.vgg_weights else None
-    train_step = make_train_step(student, optimizer, vgg, config.feature_weight, config.norm_stats == "batch")
+    train_step = make_train_step(student, optimizer, loss_net if config.needs_vgg else None, config,
+                                 config.norm_stats == "batch")
     eval_model = build_transformer_net(config.arch, config.frame_height, config.frame_width)
     if config.norm_stats == "fixed" and not config.resume:
         fix_norm_statistics(student, eval_model, train_content, console)
     curve_count = min(CURVE_FRAMES, len(eval_content))
+    title = f"{teacher.meta.get('style', 'student')}: {config.arch}"
 
     cpu_started = time.process_time()
 
@@ -430,16 +436,15 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
 
     def measure() -> None:
         set_model_weights(eval_model, model_weights(student))
-        psnr, ssim, produced = evaluate(eval_model, eval_content[:curve_count], eval_target[:curve_count])
+        scores, produced = distill_report.measure(eval_model, eval_content[:curve_count], eval_target[:curve_count],
+                                                  loss_net)
         curve.append({"step": step, "minutes": round(elapsed / 60, 3), "cpu_minutes": round(cpu_seconds() / 60, 3),
-                      "psnr": round(psnr, 3), "ssim": round(ssim, 4)})
-        write_grid(folder / "grid.png", eval_content, eval_target, produced)
-        with atomic_path(folder / "curve.csv") as tmp:
-            with open(tmp, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, list(curve[0]))
-                writer.writeheader()
-                writer.writerows(curve)
-        console.log(f"step {step}  {elapsed / 60:.1f} min  held-out PSNR {psnr:.2f} dB  SSIM {ssim:.4f}")
+                      **scores})
+        distill_report.write_grid(folder / "grid.png", eval_content, eval_target, produced)
+        distill_report.write_curve(folder, curve, title)
+        gram = f"  Gram {scores['gram_distance']:.3f}" if scores["gram_distance"] is not None else ""
+        console.log(f"step {step}  {elapsed / 60:.1f} min  held-out structure {scores['structure_psnr']:.2f} dB{gram}  "
+                    f"detail {scores['detail_ratio']:.2f}  border {scores['border']:.1f}  PSNR {scores['psnr']:.2f} dB")
 
     if not curve:
         measure()
@@ -455,7 +460,8 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
                 optimizer.learning_rate.assign(cosine_learning_rate(config.lr, budget_fraction(config, step, elapsed)))
                 step_started = time.monotonic()
                 content, target = next(batches)
-                loss_value = float(train_step(content, target))
+                loss, _ = train_step(content, target)
+                loss_value = float(loss)
                 train_seconds += time.monotonic() - step_started
                 if not math.isfinite(loss_value):
                     raise UserError(f"training diverged at step {step} (loss {loss_value}); lower --lr")
@@ -479,10 +485,10 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
     recalibration = recalibrate(student, eval_model, train_content, train_target, console)
     path = checkpoint(final=True)
     set_model_weights(eval_model, model_weights(student))
-    psnr, ssim, _ = evaluate(eval_model, eval_content, eval_target)
+    scores, _ = distill_report.measure(eval_model, eval_content, eval_target, loss_net)
     trained_steps = step - start_step
     report = {
-        "checkpoint": str(path), "teacher": teacher.meta.get("teacher", str(config.teacher)),
+        "checkpoint": path.name, "teacher": teacher.meta.get("teacher", str(config.teacher)),
         "student_arch": str(config.arch), "steps": step, "minutes": round(elapsed / 60, 2),
         "cpu_minutes": round(cpu_seconds() / 60, 2),
         "steps_per_second": round(trained_steps / train_seconds, 3) if train_seconds else None,
@@ -490,11 +496,13 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         "batch_norm_recalibration": recalibration,
         "final_loss": loss_value,
         "eval": {"frames": len(eval_paths), "size": f"{config.frame_width}x{config.frame_height}",
-                 "photos": [str(p) for p in eval_paths], "psnr_db": round(psnr, 3), "ssim": round(ssim, 4)},
+                 "photos": [p.name for p in eval_paths], "loss_network": loss_net.describe() if loss_net else None,
+                 **scores, "psnr_db": scores["psnr"]},
         "curve": curve, "recipe": config.recipe(),
     }
     with atomic_path(folder / "report.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2))
-    console.log(f"student vs teacher on {len(eval_paths)} held-out frames: PSNR {psnr:.2f} dB, SSIM {ssim:.4f}; "
-                f"checkpoint {path}, report {folder / 'report.json'}")
+    console.log(f"student vs teacher on {len(eval_paths)} held-out frames: structure {scores['structure_psnr']:.2f} dB, "
+                f"Gram {scores['gram_distance']}, detail {scores['detail_ratio']:.2f}, PSNR {scores['psnr']:.2f} dB, "
+                f"SSIM {scores['ssim']:.4f}; checkpoint {path}, report {folder / 'report.json'}")
     return report

@@ -78,3 +78,36 @@ def gram_distance(network: LossNetwork, images: np.ndarray, grams: dict[str, tf.
             error = tf.norm(gram_matrix(features[name])[0] - target) / (tf.norm(target) + 1e-8)
             distances.append(float(error))
     return float(np.mean(distances))
+
+
+def gaussian_blur(images: tf.Tensor, sigma: float) -> tf.Tensor:
+    """Separable Gaussian blur of (B, H, W, C) images, edges reflected (like `quality.blur`)."""
+    radius = max(1, int(np.ceil(3 * sigma)))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+    channels = images.shape[-1]
+    padded = tf.pad(images, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
+    rows = tf.constant(np.tile(taps[:, None, None, None], (1, 1, channels, 1)))
+    columns = tf.constant(np.tile(taps[None, :, None, None], (1, 1, channels, 1)))
+    blurred = tf.nn.depthwise_conv2d(padded, rows, [1, 1, 1, 1], "VALID")
+    return tf.nn.depthwise_conv2d(blurred, columns, [1, 1, 1, 1], "VALID")
+
+
+def lowpass_pixel_loss(images: tf.Tensor, targets: tf.Tensor, sigma: float) -> tf.Tensor:
+    """MSE (0..1 scale) between blurred images: colours and layout, blind to where strokes sit."""
+    return tf.reduce_mean(tf.square((gaussian_blur(images, sigma) - gaussian_blur(targets, sigma)) / 255.0))
+
+
+def feature_loss(features: dict[str, tf.Tensor], targets: dict[str, tf.Tensor], layers: tuple[str, ...]) -> tf.Tensor:
+    """Sum over layers of the squared feature error relative to the target's feature energy."""
+    return tf.add_n([content_loss(features, targets, layer) for layer in layers])
+
+
+def gram_loss(features: dict[str, tf.Tensor], targets: dict[str, tf.Tensor], layers: tuple[str, ...]) -> tf.Tensor:
+    """Mean over images of the summed ||G - G_target||^2 / ||G_target||^2, each image against its own target."""
+    total = 0.0
+    for layer in layers:
+        target = gram_matrix(targets[layer])
+        error = tf.reduce_sum(tf.square(gram_matrix(features[layer]) - target), axis=[1, 2])
+        total += error / (tf.reduce_sum(tf.square(target), axis=[1, 2]) + 1e-8)
+    return tf.reduce_mean(total)

@@ -37,6 +37,9 @@ HED_BGR_MEAN = (104.00699, 116.66877, 122.67892)
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+# The texture measure of `mobilestyle evaluate` and the distillation Gram loss: every layer the
+# partial VGG19 in ../shared reaches (relu3_4 is VGG19's last conv of block 3).
+TEXTURE_LAYERS = ("relu1_2", "relu2_2", "relu3_4")
 
 _KERAS_NAME = re.compile(r"block(\d)_conv(\d)")
 _HED_NAME = re.compile(r"^block(\d)/layers/conv2d(?:_(\d))?/vars/([01])$")
@@ -51,10 +54,11 @@ class LossNetwork:
     source: str
     family: str
     layers: tuple[str, ...]
+    wanted: tuple[str, ...] = STYLE_LAYERS
 
     @property
     def style_layers(self) -> tuple[str, ...]:
-        return tuple(name for name in STYLE_LAYERS if name in self.layers)
+        return tuple(name for name in self.wanted if name in self.layers)
 
     @property
     def content_layer(self) -> str:
@@ -80,9 +84,9 @@ def relu_name(block: int, conv: int) -> str:
 
 
 def build_vgg(weights: dict[str, tuple[np.ndarray, np.ndarray]], family: str, mean: tuple[float, float, float],
-              source: str) -> LossNetwork:
+              source: str, style_layers: tuple[str, ...] = STYLE_LAYERS) -> LossNetwork:
     """A frozen VGG stack from `{block<b>_conv<c>: (kernel HWIO, bias)}`, up to the deepest loss layer present."""
-    wanted = [name for name in STYLE_LAYERS if _layer_of(name) in weights]
+    wanted = [name for name in style_layers if _layer_of(name) in weights]
     if CONTENT_LAYER not in wanted:
         raise UserError(f"VGG weights from {source} stop before {CONTENT_LAYER}; a loss network needs at least "
                         f"block1_conv1..block2_conv2")
@@ -115,7 +119,7 @@ def build_vgg(weights: dict[str, tuple[np.ndarray, np.ndarray]], family: str, me
                 model = keras.Model(inputs, outputs, name=f"{family}_to_{deepest}")
                 content_model = keras.Model(inputs, outputs[CONTENT_LAYER], name=f"{family}_to_{CONTENT_LAYER}")
                 model.trainable = content_model.trainable = False
-                return LossNetwork(model, content_model, source, family, tuple(present))
+                return LossNetwork(model, content_model, source, family, tuple(present), tuple(style_layers))
     raise AssertionError("unreachable: the deepest wanted layer is always in the stack")
 
 
@@ -193,10 +197,16 @@ def load_imagenet_weights(family: str = "vgg16") -> dict[str, tuple[np.ndarray, 
             if _KERAS_NAME.fullmatch(layer.name)}
 
 
-def load_loss_network(weights: Path | None = None) -> LossNetwork:
-    """The loss network for `--vgg-weights` (None: Keras' ImageNet VGG16, downloaded on first use)."""
+def load_loss_network(weights: Path | None = None, style_layers: tuple[str, ...] = STYLE_LAYERS) -> LossNetwork:
+    """The loss network for `--vgg-weights` (None: Keras' ImageNet VGG, downloaded on first use).
+
+    `style_layers` picks the Gram layers; VGG19's relu3_4 (in `TEXTURE_LAYERS`) makes the default
+    download a VGG19 instead of a VGG16.
+    """
     if weights is None:
-        return build_vgg(load_imagenet_weights("vgg16"), "vgg16", CAFFE_BGR_MEAN, "ImageNet VGG16")
+        family = "vgg19" if any(name.endswith("_4") for name in style_layers) else "vgg16"
+        return build_vgg(load_imagenet_weights(family), family, CAFFE_BGR_MEAN, f"ImageNet {family.upper()}",
+                         style_layers)
     path = Path(weights)
     if not path.exists():
         raise UserError(f"--vgg-weights {path} does not exist")
@@ -210,4 +220,9 @@ def load_loss_network(weights: Path | None = None) -> LossNetwork:
         mean = HED_BGR_MEAN if hed else CAFFE_BGR_MEAN
     else:
         raise UserError(f"--vgg-weights {path}: expected a Keras .h5 / .weights.h5 or a .npz file")
-    return build_vgg(arrays, _family(arrays, str(path)), mean, path.name)
+    family = _family(arrays, str(path))
+    missing = [name for name in style_layers if name.endswith("_4") and family != "vgg19"
+               and _layer_of(name).replace("conv4", "conv1") in arrays]
+    if missing:
+        raise UserError(f"--vgg-weights {path} is a VGG16; {', '.join(missing)} needs a VGG19")
+    return build_vgg(arrays, family, mean, path.name, style_layers)
