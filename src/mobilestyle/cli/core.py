@@ -96,10 +96,13 @@ def export(
 
 @app.command()
 def stylize(
-    images: Annotated[list[Path], typer.Argument(help="Photos to stylize (--method optimize: also folders of "
-                                                       "frames or videos, each a clip).")],
+    images: Annotated[list[Path], typer.Argument(help="Photos, or video clips (every frame, sound kept), to stylize "
+                                                       "(--method optimize: also folders of frames, each a clip).")],
     model: Annotated[Optional[Path], typer.Option("--model", help="An exported .mlmodel or .mlpackage.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png.")] = Path("out"),
+    style: Annotated[Optional[str], typer.Option("--style", help="A named style instead of --model "
+                                                                  "(see `mobilestyle styles`).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png (clips: "
+                                                    "OUT/<stem>.mp4, or OUT.mp4 for one clip).")] = Path("out"),
     backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino or onnxruntime.")] = "auto",
     method: Annotated[str, typer.Option(help="model (an exported --model) or optimize (Gatys et al.: optimize "
                                              "each image against --style-image's VGG losses; slow).")] = "model",
@@ -118,7 +121,7 @@ def stylize(
     from mobilestyle.errors import UserError
 
     if method == "optimize":
-        if model is not None:
+        if model is not None or style is not None:
             raise UserError("--model goes with --method model; --method optimize needs --style-image PAINTING")
         from mobilestyle.cli.train import stylize_by_optimization
 
@@ -126,11 +129,23 @@ def stylize(
         return
     if method != "model":
         raise UserError(f"--method must be model or optimize, got {method!r}")
-    if model is None:
-        raise UserError("give --model FILE (.mlmodel or .mlpackage), or --method optimize --style-image PAINTING")
+    if (model is None) == (style is None):
+        raise UserError("give --model FILE (.mlmodel or .mlpackage) or --style NAME, or --method optimize "
+                        "--style-image PAINTING")
     from mobilestyle.files import ensure_writable_dir
     from mobilestyle.images import load_frame, save_png
     from mobilestyle.runner import ModelRunner
+    from mobilestyle.video import is_video
+
+    if style is not None:
+        from mobilestyle.emulator.models import resolve_style
+
+        model = resolve_style(style)
+    if any(is_video(path) for path in images):
+        if not all(is_video(path) for path in images):
+            raise UserError("give either photos or video clips, not both")
+        _stylize_videos(images, ModelRunner(model, backend=backend), out)
+        return
 
     stems = [image.stem for image in images]
     duplicates = sorted({stem for stem in stems if stems.count(stem) > 1})
@@ -145,3 +160,23 @@ def stylize(
             path = save_png(runner.run(frame_rgb), out / f"{image.stem}.png")
             progress.advance(task)
             console.print(f"wrote {path}")
+
+
+def _stylize_videos(videos: list[Path], runner, out: Path) -> None:
+    """Every frame of each clip through the model, at the clip's frame rate and length, its audio copied."""
+    from rich.progress import Progress
+
+    from mobilestyle.images import fit_frame
+    from mobilestyle.video import stylize_video, video_destinations
+
+    def stylize_frame(rgb):
+        return runner.run(fit_frame(rgb, *runner.input_size))
+
+    for source, destination in video_destinations(videos, out):
+        with Progress(*Progress.get_default_columns(), console=console, transient=True) as progress:
+            task = progress.add_task(f"{source.name} with {runner.backend}", total=None)
+            result = stylize_video(source, destination, stylize_frame,
+                                   lambda done, total: progress.update(task, completed=done, total=total or None))
+        sound = f", {result.audio_packets} audio packets copied" if result.source.audio else ", no audio"
+        console.print(f"wrote {result.path} ({result.frames} frames at {float(result.source.rate):.2f} fps{sound})",
+                      highlight=False)
