@@ -2,6 +2,8 @@ import AVFoundation
 import StyleCamCore
 
 /// The back camera delivering landscape 1920x1080 BGRA frames to a sample-buffer delegate.
+///
+/// Sendable because the session and the output are only touched on `sessionQueue`.
 final class CameraCapture: @unchecked Sendable {
     private let session = AVCaptureSession()
     private let sessionQueue = DispatchQueue(label: "StyleCam.session")
@@ -21,7 +23,8 @@ final class CameraCapture: @unchecked Sendable {
     }
 
     /// Configures the session once, on the session queue; frames go to `delegate` on `queue` (serial).
-    func configure(delegate: AVCaptureVideoDataOutputSampleBufferDelegate, queue: DispatchQueue) async throws {
+    /// The delegate is handed to the session queue, so it must be safe to share between threads.
+    func configure(delegate: any AVCaptureVideoDataOutputSampleBufferDelegate & Sendable, queue: DispatchQueue) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             sessionQueue.async {
                 do {
@@ -58,17 +61,17 @@ final class CameraCapture: @unchecked Sendable {
     }
 
     func start() {
-        sessionQueue.async { [session] in
-            if !session.isRunning {
-                session.startRunning()
+        sessionQueue.async {
+            if !self.session.isRunning {
+                self.session.startRunning()
             }
         }
     }
 
     func stop() {
-        sessionQueue.async { [session] in
-            if session.isRunning {
-                session.stopRunning()
+        sessionQueue.async {
+            if self.session.isRunning {
+                self.session.stopRunning()
             }
         }
     }

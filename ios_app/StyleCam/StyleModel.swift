@@ -1,14 +1,13 @@
 import CoreML
 import CoreVideo
 import StyleCamCore
-import Vision
 
 /// One bundled style: its compiled Core ML model and contract, ready to stylize camera frames.
 final class StyleModel: @unchecked Sendable {
     let name: String
     let contract: ModelContract
     private let model: MLModel
-    private let inputConstraint: MLImageConstraint
+    private let inputScaler: ModelInputScaler
     private let outputPool: PixelBufferPool
 
     /// Loads `entry` from `resourceURL`: checks its contract, then the model's own feature descriptions.
@@ -38,7 +37,11 @@ final class StyleModel: @unchecked Sendable {
               outputConstraint.pixelsHigh == ModelContractConstants.outputHeight else {
             throw StyleModelError.wrongSize(model: entry.name, feature: outputName, width: outputConstraint.pixelsWide, height: outputConstraint.pixelsHigh)
         }
-        inputConstraint = constraint
+        inputScaler = try ModelInputScaler(
+            width: constraint.pixelsWide,
+            height: constraint.pixelsHigh,
+            aspect: Double(ModelContractConstants.cameraWidth) / Double(ModelContractConstants.cameraHeight)
+        )
         outputPool = try PixelBufferPool(
             width: ModelContractConstants.outputWidth,
             height: ModelContractConstants.outputHeight,
@@ -48,18 +51,10 @@ final class StyleModel: @unchecked Sendable {
 
     /// Runs the model on one camera frame and returns the stylized frame as a Metal-compatible buffer.
     ///
-    /// Core ML centre-crops the frame to 16:9 and scales it to the model's input size itself.
+    /// The frame is centre-cropped to 16:9 and scaled to the model's input size on the GPU first
+    /// (`ModelInputScaler`); Core ML takes only inputs of the exact size.
     func stylize(_ cameraFrame: CVPixelBuffer) throws -> CVPixelBuffer {
-        let frameSize = CGSize(width: CVPixelBufferGetWidth(cameraFrame), height: CVPixelBufferGetHeight(cameraFrame))
-        let aspect = Double(ModelContractConstants.cameraWidth) / Double(ModelContractConstants.cameraHeight)
-        let input = try MLFeatureValue(
-            pixelBuffer: cameraFrame,
-            constraint: inputConstraint,
-            options: [
-                .cropRect: FrameGeometry.normalizedCenterCrop(of: frameSize, aspect: aspect),
-                .cropAndScale: VNImageCropAndScaleOption.scaleFill.rawValue,
-            ]
-        )
+        let input = MLFeatureValue(pixelBuffer: try inputScaler.scale(cameraFrame))
         let features = try MLDictionaryFeatureProvider(dictionary: [ModelContractConstants.inputName: input])
         let options = MLPredictionOptions()
         if #available(iOS 16.0, *) {

@@ -48,9 +48,12 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
     }
 
     func captureOutput(_ output: AVCaptureOutput, didOutput sampleBuffer: CMSampleBuffer, from connection: AVCaptureConnection) {
-        guard let model = currentModel, let frame = CMSampleBufferGetImageBuffer(sampleBuffer) else { return }
+        guard let model = currentModel, let cameraFrame = CMSampleBufferGetImageBuffer(sampleBuffer) else { return }
         let captureTime = CMTimeGetSeconds(CMSampleBufferGetPresentationTimeStamp(sampleBuffer))
         guard gate.offer(at: captureTime) == .accept else { return }
+        // Handed over to the inference queue: Core Video buffers are thread-safe reference-counted
+        // objects, and nothing here writes to the camera's buffer.
+        nonisolated(unsafe) let frame = cameraFrame
         inferenceQueue.async { [self] in
             defer { gate.finish() }
             let start = CACurrentMediaTime()

@@ -115,6 +115,8 @@ def test_app_build_settings(project):
         assert "INFOPLIST_FILE" not in settings
         assert len(settings["INFOPLIST_KEY_NSCameraUsageDescription"]) > 20
         assert settings["IPHONEOS_DEPLOYMENT_TARGET"] == "15.0"
+        assert settings["SWIFT_VERSION"] == "5.0"
+        assert settings["SWIFT_STRICT_CONCURRENCY"] == "complete"
         assert settings["PRODUCT_BUNDLE_IDENTIFIER"]
         assert "UIInterfaceOrientationPortrait" in settings["INFOPLIST_KEY_UISupportedInterfaceOrientations_iPhone"]
         assert "UIInterfaceOrientationLandscapeRight" in settings["INFOPLIST_KEY_UISupportedInterfaceOrientations_iPhone"]
@@ -126,3 +128,30 @@ def test_app_build_settings(project):
 def test_package_platform_matches_the_deployment_target():
     manifest = (IOS_APP / "StyleCamCore" / "Package.swift").read_text()
     assert ".iOS(.v15)" in manifest
+
+
+def test_every_app_swift_file_is_in_the_target(project):
+    """The synchronized group compiles every file under StyleCam/ except its membership exceptions."""
+    group = only(project, "PBXFileSystemSynchronizedRootGroup")
+    excluded = {
+        path
+        for exception_id in group.get("exceptions", [])
+        for path in project["objects"][exception_id]["membershipExceptions"]
+    }
+    sources = sorted(path.relative_to(IOS_APP / group["path"]).as_posix() for path in (IOS_APP / group["path"]).rglob("*.swift"))
+    assert "ModelInputScaler.swift" in sources
+    assert not excluded & set(sources), f"Swift files left out of the app target: {sorted(excluded & set(sources))}"
+
+
+def test_ci_compiles_the_app_as_the_project_builds_it(project):
+    """scripts/ci_swift.sh's iOS stage uses the project's deployment target, language mode and checking."""
+    script = (IOS_APP.parent / "scripts" / "ci_swift.sh").read_text()
+    target = app_target(project)
+    for key in project["objects"][target["buildConfigurationList"]]["buildConfigurations"]:
+        settings = project["objects"][key]["buildSettings"]
+        assert f"IOS_TARGET=arm64-apple-ios{settings['IPHONEOS_DEPLOYMENT_TARGET']}\n" in script
+        swift_version = settings["SWIFT_VERSION"].split(".")[0]
+        app_compile = re.search(r"swiftc \$flags (.*) -module-name StyleCam ", script)
+        assert app_compile, "ci_swift.sh no longer compiles the app module StyleCam"
+        assert f"-swift-version {swift_version}" in app_compile.group(1)
+        assert f"-strict-concurrency={settings['SWIFT_STRICT_CONCURRENCY']}" in app_compile.group(1)

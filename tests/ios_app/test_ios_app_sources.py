@@ -75,7 +75,10 @@ def test_quad_vertex_layout_matches_the_shader():
         ("CameraCapture.swift", "kCVPixelFormatType_32BGRA"),
         ("CameraCapture.swift", ".hd1920x1080"),
         ("StyleModel.swift", "computeUnits = .all"),
-        ("StyleModel.swift", "VNImageCropAndScaleOption.scaleFill"),
+        ("StyleModel.swift", "MLFeatureValue(pixelBuffer: try inputScaler.scale(cameraFrame))"),
+        ("ModelInputScaler.swift", "CIContext(mtlDevice: device"),
+        ("ModelInputScaler.swift", "transformed(by: toInput, highQualityDownsample: true)"),
+        ("ModelInputScaler.swift", "CIRenderDestination(pixelBuffer: input)"),
         ("StylePipeline.swift", "FrameGate(targetFPS: Double(ModelContractConstants.fpsTarget))"),
         ("FrameRenderer.swift", "CVMetalTextureCacheCreateTextureFromImage"),
     ],
@@ -93,3 +96,14 @@ def test_app_swift_has_no_commented_out_code():
         if code_like.match(line)
     ]
     assert not offenders
+
+
+def test_core_files_that_use_core_graphics_import_it():
+    """On iOS, CGRect's members come from CoreGraphics, which `import Foundation` alone does not bring."""
+    guard = "#if canImport(CoreGraphics)\nimport CoreGraphics\n#endif\n"
+    offenders = [
+        path.name
+        for path in swift_files(CORE_SOURCES)
+        if re.search(r"\bCG(Rect|Size|Point|Float|AffineTransform)\b", path.read_text()) and guard not in path.read_text()
+    ]
+    assert not offenders, f"{offenders} use CoreGraphics types without importing CoreGraphics where it exists"

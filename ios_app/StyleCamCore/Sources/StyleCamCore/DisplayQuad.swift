@@ -1,3 +1,6 @@
+#if canImport(CoreGraphics)
+import CoreGraphics
+#endif
 import Foundation
 
 /// One corner of the textured quad the renderer draws: clip-space position and texture coordinate.

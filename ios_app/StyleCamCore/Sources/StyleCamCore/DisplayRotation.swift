@@ -1,3 +1,6 @@
+#if canImport(CoreGraphics)
+import CoreGraphics
+#endif
 import Foundation
 
 /// The interface orientation, mirrored from UIKit so that rotation logic can be tested anywhere.

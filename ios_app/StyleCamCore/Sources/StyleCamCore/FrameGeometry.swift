@@ -1,3 +1,6 @@
+#if canImport(CoreGraphics)
+import CoreGraphics
+#endif
 import Foundation
 
 /// Rectangles that map camera frames to the model input and model output to the screen.
@@ -18,18 +21,6 @@ public enum FrameGeometry {
             y: (source.height - size.height) / 2,
             width: size.width,
             height: size.height
-        )
-    }
-
-    /// `centerCrop` in coordinates normalised to 0...1 of `source`, as Core ML's crop option expects.
-    public static func normalizedCenterCrop(of source: CGSize, aspect: Double) -> CGRect {
-        let crop = centerCrop(of: source, aspect: aspect)
-        guard source.width > 0, source.height > 0 else { return .zero }
-        return CGRect(
-            x: crop.minX / source.width,
-            y: crop.minY / source.height,
-            width: crop.width / source.width,
-            height: crop.height / source.height
         )
     }
 

@@ -15,14 +15,28 @@ final class GeometryTests: XCTestCase {
     func testCenterCropOfA16By9FrameIsTheWholeFrame() {
         let size = CGSize(width: 1920, height: 1080)
         XCTAssertEqual(FrameGeometry.centerCrop(of: size, aspect: 16.0 / 9), CGRect(origin: .zero, size: size))
-        XCTAssertEqual(FrameGeometry.normalizedCenterCrop(of: size, aspect: 16.0 / 9), CGRect(x: 0, y: 0, width: 1, height: 1))
     }
 
-    func testNormalizedCenterCrop() {
-        let crop = FrameGeometry.normalizedCenterCrop(of: CGSize(width: 1920, height: 1440), aspect: 16.0 / 9)
-        XCTAssertEqual(crop.minY, 0.125, accuracy: 1e-12)
-        XCTAssertEqual(crop.height, 0.75, accuracy: 1e-12)
-        XCTAssertEqual(crop.width, 1, accuracy: 1e-12)
+    func testCameraFrameIsScaledWholeToTheModelInput() {
+        let scaling = InputScaling(frame: CGSize(width: 1920, height: 1080), aspect: 1920.0 / 1080, target: CGSize(width: 853, height: 480))
+        XCTAssertEqual(scaling.crop, CGRect(x: 0, y: 0, width: 1920, height: 1080))
+        XCTAssertEqual(scaling.scaleX, 853.0 / 1920, accuracy: 1e-12)
+        XCTAssertEqual(scaling.scaleY, 480.0 / 1080, accuracy: 1e-12)
+        XCTAssertEqual(scaling.crop.width * scaling.scaleX, 853, accuracy: 1e-9)
+        XCTAssertEqual(scaling.crop.height * scaling.scaleY, 480, accuracy: 1e-9)
+    }
+
+    func testA4By3FrameIsCroppedThenScaledToFill() {
+        let scaling = InputScaling(frame: CGSize(width: 1920, height: 1440), aspect: 16.0 / 9, target: CGSize(width: 853, height: 480))
+        XCTAssertEqual(scaling.crop, CGRect(x: 0, y: 180, width: 1920, height: 1080))
+        XCTAssertEqual(scaling.crop.maxY + scaling.crop.minY, 1440, "the crop is centred, so it is the same from the top or the bottom")
+        XCTAssertEqual(scaling.crop.height * scaling.scaleY, 480, accuracy: 1e-9)
+    }
+
+    func testEmptyFrameScalesToNothing() {
+        let scaling = InputScaling(frame: .zero, aspect: 16.0 / 9, target: CGSize(width: 853, height: 480))
+        XCTAssertEqual(scaling.crop, .zero)
+        XCTAssertEqual([scaling.scaleX, scaling.scaleY], [0, 0])
     }
 
     func testAspectFitLetterboxesAndPillarboxes() {
