@@ -15,6 +15,13 @@ from pathlib import Path
 
 from mobilestyle.errors import UserError
 
+# A style's JSON "quality": `psnr_db` and `ssim` (student vs teacher, from distillation), and where the
+# style was measured by `mobilestyle evaluate` or a distillation report, the means of
+# `mobilestyle.training.quality.Scores` under their own names (structure_psnr, gram_distance, detail_ratio,
+# border, reference_border, psnr, ssim); `mobilestyle evaluate` adds `calibration`:
+# {"teacher_shifted": {...}, "teacher_blurred": {...}} with the same names.
+SHIFTED_CALIBRATION, BLURRED_CALIBRATION = "teacher_shifted", "teacher_blurred"
+
 
 @dataclass(frozen=True)
 class Style:

@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 
-COMMAND_MODULES = ("core", "training", "train", "prune", "build", "emulate")
+COMMAND_MODULES = ("core", "training", "train", "prune", "build", "emulate", "evaluate")
 
 
 def _register_commands() -> None:

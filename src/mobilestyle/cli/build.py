@@ -146,16 +146,56 @@ def build(
                   f"({report['seconds']} s)")
 
 
+def _figure(value, spec: str) -> str | None:
+    return format(value, spec) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def quality_text(quality: dict) -> str:
+    """A style's measured quality against its teacher, one figure family a line.
+
+    Keys as described in `mobilestyle.styles`: the figures of `mobilestyle evaluate` are shown when present,
+    with the teacher against itself on a shifted input in brackets.
+    """
+    from mobilestyle.styles import SHIFTED_CALIBRATION
+
+    if not isinstance(quality, dict):
+        return ""
+    shifted = (quality.get("calibration") or {}).get(SHIFTED_CALIBRATION) or {}
+    lines = []
+    if "psnr_db" in quality:
+        ssim = _figure(quality.get("ssim"), ".3f")
+        lines.append(f"{quality['psnr_db']} dB" + (f", SSIM {ssim}" if ssim else ""))
+    for label, key, spec, unit in (("structure", "structure_psnr", ".2f", " dB"),
+                                   ("texture", "gram_distance", ".3f", "")):
+        value = _figure(quality.get(key), spec)
+        if value:
+            calibration = _figure(shifted.get(key), spec)
+            lines.append(f"{label} {value}{unit}" + (f" ({calibration})" if calibration else ""))
+    detail, border = _figure(quality.get("detail_ratio"), ".2f"), _figure(quality.get("border"), ".1f")
+    teacher_border = _figure(quality.get("reference_border"), ".1f")
+    if detail:
+        lines.append(f"detail {detail}")
+    if border:
+        lines.append(f"border {border}" + (f" (teacher {teacher_border})" if teacher_border else ""))
+    return "\n".join(lines)
+
+
 @app.command()
 def styles() -> None:
-    """List the named styles that `build --style` knows."""
+    """List the named styles that `build --style` knows, with their quality measured against the teacher."""
     from mobilestyle.styles import available_styles
 
     table = Table(title="styles")
     for column in ("name", "source painting", "licence", "quality vs teacher", "where"):
         table.add_column(column)
-    for name, style in sorted(available_styles().items()):
+    found = sorted(available_styles().items())
+    for name, style in found:
         quality = style.info.get("quality") or {}
         table.add_row(name, str(style.info.get("source_painting", "?")), str(style.info.get("licence", "?")),
-                      f"{quality['psnr_db']} dB" if "psnr_db" in quality else "", "shipped" if style.shipped else "cache")
+                      quality_text(quality), "shipped" if style.shipped else "cache")
     console.print(table)
+    if any("structure_psnr" in (style.info.get("quality") or {}) for _, style in found):
+        console.print("structure: PSNR after a sigma-3 blur; texture: relative Gram distance (0: the teacher's); "
+                      "detail: fine detail over the teacher's (1: as sharp); border: outer-band colour departure; "
+                      "in brackets: the teacher against itself on a shifted input (mobilestyle evaluate)",
+                      highlight=False)
