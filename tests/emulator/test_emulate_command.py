@@ -8,6 +8,7 @@ import pytest
 
 from tests.cli.conftest import assert_one_line_error, run_cli  # noqa: F401 (run_cli is a fixture)
 from tests.emulator.fakes import write_test_video
+from tests.media import video_frames
 
 STATS_KEYS = ("frames_in", "frames_stylized", "frames_dropped", "fps", "latency_ms_p50", "latency_ms_p95",
               "e2e_ms_p50", "e2e_ms_p95")
@@ -25,10 +26,34 @@ def check_stats(path, frames_in: int) -> dict:
     return stats
 
 
-def test_headless_run_on_a_video_writes_stats_that_add_up_and_a_recording(run_cli, tiny_model, tmp_path):
+def test_a_video_runs_on_the_phones_clock_by_default_and_two_runs_give_identical_stats(run_cli, tiny_model,
+                                                                                       tmp_path):
+    from mobilestyle.video import probe
+
+    video = write_test_video(tmp_path / "clip.mp4", frames=45)
+    runs = []
+    for run in ("a", "b"):
+        code, out, err = run_cli("emulate", "--video", video, "--model", tiny_model, "--headless", "--frames", 40,
+                                 "--stats", tmp_path / f"{run}.json", "--record", tmp_path / f"{run}.mp4")
+        assert code == 0, err
+        runs.append(check_stats(tmp_path / f"{run}.json", frames_in=40))
+    assert runs[0] == runs[1]
+    stats = runs[0]
+    assert stats["clock"] == "device" and stats["device"]["name"] == "iphone-xs"
+    assert stats["device"]["latency_is_estimate"] and stats["device"]["latency_ms"] < 66.7  # a tiny net
+    assert (stats["frames_stylized"], stats["frames_dropped_pace"]) == (20, 20) and stats["fps"] == 15.0
+    assert stats["record_frames"] == stats["timeline_frames"] == 40 and stats["frames_blank"] == 1
+    recording = probe(tmp_path / "a.mp4")
+    assert (recording.frames, recording.rate, recording.width, recording.height) == (40, 30, 1920, 1080)
+    frames = video_frames(tmp_path / "a.mp4")
+    assert frames[0].max() < 20 and frames[1].std() > 5 and frames[-1].std() > 5
+    assert "iphone-xs (A12 Bionic)" in out and "estimate" in out and "desktop:" in out
+
+
+def test_headless_run_on_the_desktop_clock_writes_stats_that_add_up_and_a_recording(run_cli, tiny_model, tmp_path):
     video = write_test_video(tmp_path / "clip.mp4", frames=45)
     code, out, err = run_cli("emulate", "--video", video, "--model", tiny_model, "--headless", "--frames", 40,
-                             "--stats", tmp_path / "s.json", "--record", tmp_path / "out.mp4")
+                             "--desktop-clock", "--stats", tmp_path / "s.json", "--record", tmp_path / "out.mp4")
     assert code == 0, err
     stats = check_stats(tmp_path / "s.json", frames_in=40)
     assert stats["backend"] in ("openvino", "onnxruntime") and stats["model"] == "tiny"
@@ -36,6 +61,7 @@ def test_headless_run_on_a_video_writes_stats_that_add_up_and_a_recording(run_cl
     ok, first = recording.read()
     assert ok and first.shape == (1080, 1920, 3) and first.std() > 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.mp4", "s.json"]
+    assert "clock" not in json.loads((tmp_path / "s.json").read_text())
 
 
 def test_image_folder_with_the_onnxruntime_backend(run_cli, tiny_model, tmp_path):
@@ -57,6 +83,7 @@ def test_the_acceptance_run_on_the_shared_traffic_video(run_cli, tiny_model, sha
     assert code == 0, err
     stats = check_stats(tmp_path / "s.json", frames_in=150)
     assert stats["source_fps"] == pytest.approx(29.97, abs=0.01)
+    assert (stats["frames_stylized"], stats["fps"]) == (75, pytest.approx(14.985, abs=0.001))
 
 
 @pytest.mark.parametrize("case, fragment", [
@@ -67,6 +94,9 @@ def test_the_acceptance_run_on_the_shared_traffic_video(run_cli, tiny_model, sha
     ("unknown style", "unknown style 'mosaic'"),
     ("two sources", "exactly one source"),
     ("index without webcam", "goes with --webcam"),
+    ("unknown device", "unknown device 'iphone-3g'"),
+    ("device with webcam", "a webcam runs live"),
+    ("device with desktop clock", "drop --device"),
 ])
 def test_bad_input_is_one_line_and_exit_2(run_cli, tiny_model, tmp_path, monkeypatch, case, fragment):
     monkeypatch.setenv("MOBILESTYLE_CACHE", str(tmp_path / "cache"))
@@ -83,6 +113,10 @@ def test_bad_input_is_one_line_and_exit_2(run_cli, tiny_model, tmp_path, monkeyp
         "unknown style": ["--video", tmp_path / "v.avi", "--style", "mosaic"],
         "two sources": ["--video", tmp_path / "v.avi", "--images", tmp_path / "empty", *model],
         "index without webcam": ["3", "--video", tmp_path / "v.avi", *model],
+        "unknown device": ["--video", tmp_path / "v.avi", *model, "--device", "iphone-3g"],
+        "device with webcam": ["--webcam", *model, "--device", "iphone-12"],
+        "device with desktop clock": ["--video", tmp_path / "v.avi", *model, "--device-latency-ms", "40",
+                                      "--desktop-clock"],
     }[case]
     code, out, err = run_cli("emulate", *args, "--headless")
     assert code == 2

@@ -104,6 +104,8 @@ class ModelSlot:
         self._lock = threading.Lock()
         self.loading: str | None = None
         self.last_error: str | None = None
+        self.check: Callable[[LoadedModel], object] | None = None
+        """Called on a newly loaded model before it replaces the current one; an error keeps the current one."""
 
     @property
     def model(self) -> LoadedModel:
@@ -123,6 +125,8 @@ class ModelSlot:
     def _load(self, path: Path) -> None:
         try:
             model = load_model(path, self._make_runner)
+            if self.check is not None:
+                self.check(model)
         except Exception as exc:  # shown in the HUD; the current model keeps running
             self.last_error = f"{path.name}: {exc}"
         else:

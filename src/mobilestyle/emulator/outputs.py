@@ -1,13 +1,15 @@
 """Where the stylized stream goes besides the window: an .mp4 recording and a virtual webcam.
 
-Both run at a steady `FPS_TARGET` frames per second of wall time and repeat the latest stylized frame
-when the model is slower, so a recording plays back in real time, as the phone showed it, and a video
-call app sees a steady camera.
+On the desktop's clock both run at a steady `FPS_TARGET` frames per second of wall time and repeat the
+latest stylized frame when the model is slower, so a recording plays back in real time, as the desktop
+showed it, and a video call app sees a steady camera. On the device clock, `TimelineRecording` writes
+one frame per camera frame at the source's exact frame rate: the phone's display, frame by frame.
 """
 
 from __future__ import annotations
 
 import contextlib
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -69,6 +71,34 @@ class Recording:
 
     def close(self) -> None:
         self._writer.release()
+
+
+class TimelineRecording:
+    """An H.264 .mp4 with one frame per tick of the device timeline (black before the first result)."""
+
+    def __init__(self, path: Path, fps: float):
+        from mobilestyle.video import VideoWriter
+
+        self.frames_written = 0
+        self.rate = Fraction(fps).limit_denominator(1001)
+        self._blank = np.zeros((frame.OUTPUT_HEIGHT, frame.OUTPUT_WIDTH, 3), np.uint8)
+        self._writer = VideoWriter(path, (frame.OUTPUT_WIDTH, frame.OUTPUT_HEIGHT), self.rate)
+
+    @classmethod
+    def open(cls, path: Path, resources: contextlib.ExitStack, fps: float) -> "TimelineRecording":
+        path = Path(path)
+        if path.suffix.lower() != ".mp4":
+            raise UserError(f"--record writes an .mp4 file (got {path.name})")
+        recording = cls(resources.enter_context(atomic_path(path)), fps)
+        resources.callback(recording.close)
+        return recording
+
+    def write(self, stylized_rgb: np.ndarray | None) -> None:
+        self._writer.write(self._blank if stylized_rgb is None else stylized_rgb)
+        self.frames_written += 1
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 class VirtualCamera:

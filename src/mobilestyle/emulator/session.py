@@ -113,14 +113,14 @@ class WindowState:
     def say(self, text: str) -> None:
         self.notice = (text, clock() + NOTICE_S)
 
-    def current_notice(self, models: ModelSlot, loop: PhoneLoop, ends_on_its_own: bool) -> str | None:
+    def current_notice(self, models: ModelSlot, waiting_for_quit: bool) -> str | None:
         if models.loading:
             return f"loading {models.loading} ..."
         if models.last_error:
             return f"could not switch: {models.last_error}"
         if self.notice is not None and clock() < self.notice[1]:
             return self.notice[0]
-        if loop.finished and not ends_on_its_own:
+        if waiting_for_quit:
             return "the source has ended: press q to quit"
         return None
 
@@ -134,7 +134,7 @@ def show_window(loop: PhoneLoop, models: ModelSlot, outputs: list[Output], optio
     shown_sequence, shown_at, shown_layout = 0, 0.0, None
     try:
         while not state.quit:
-            _handle_key(cv2.waitKey(5) & 0xFF, state, loop, models)
+            handle_key(cv2.waitKey(5) & 0xFF, state, loop.latest(), models)
             if cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
                 break
             result = loop.latest()
@@ -142,7 +142,7 @@ def show_window(loop: PhoneLoop, models: ModelSlot, outputs: list[Output], optio
             layout = (state.hud, state.side_by_side)
             if result is not None and (is_new or layout != shown_layout or clock() - shown_at > HUD_REFRESH_S):
                 if layout != shown_layout:
-                    cv2.resizeWindow(WINDOW_TITLE, *_window_size(state.side_by_side))
+                    cv2.resizeWindow(WINDOW_TITLE, *window_size(state.side_by_side))
                 info = _hud_info(loop, models, result, state, options) if state.hud else None
                 cv2.imshow(WINDOW_TITLE, compose(result.stylized, result.model_input if state.side_by_side else None, info))
                 shown_sequence, shown_at, shown_layout = result.sequence, clock(), layout
@@ -154,7 +154,7 @@ def show_window(loop: PhoneLoop, models: ModelSlot, outputs: list[Output], optio
         cv2.waitKey(1)
 
 
-def _window_size(side_by_side: bool) -> tuple[int, int]:
+def window_size(side_by_side: bool) -> tuple[int, int]:
     if side_by_side:
         return 2 * SIDE_BY_SIDE_PANE_SIZE[0], SIDE_BY_SIDE_PANE_SIZE[1]
     return PANE_SIZE
@@ -165,10 +165,11 @@ def _hud_info(loop: PhoneLoop, models: ModelSlot, result: Result, state: WindowS
     return HudInfo(model=result.model_name, backend=result.backend, fps=stats.recent_fps(),
                    fps_target=options.pace_fps, latency_ms=stats.recent_latency_ms(),
                    frames_in=stats.frames_in, frames_dropped=stats.frames_dropped, source=loop.source.name,
-                   notice=state.current_notice(models, loop, options.max_frames is not None))
+                   notice=state.current_notice(models, loop.finished and options.max_frames is None))
 
 
-def _handle_key(key: int, state: WindowState, loop: PhoneLoop, models: ModelSlot) -> None:
+def handle_key(key: int, state: WindowState, result: Result | None, models: ModelSlot) -> None:
+    """Keys: q quit, h HUD, o side-by-side original, s snapshot of `result`, n/p next/previous model."""
     if key in KEY_QUIT:
         state.quit = True
     elif key == ord("h"):
@@ -176,7 +177,6 @@ def _handle_key(key: int, state: WindowState, loop: PhoneLoop, models: ModelSlot
     elif key == ord("o"):
         state.side_by_side = not state.side_by_side
     elif key == ord("s"):
-        result = loop.latest()
         if result is not None:
             path = state.snapshot_dir / f"{result.model_name}-{time.strftime('%Y%m%d-%H%M%S')}-{result.index:06d}.png"
             try:

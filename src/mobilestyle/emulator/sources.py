@@ -151,6 +151,7 @@ class ImageFolderSource:
         if fps <= 0:
             raise UserError("--fps must be positive")
         self._paths, self._loop, self._next = paths, loop, 0
+        self.frame_count = len(paths)
         self.fps = fps
         self.name = f"{Path(directory).name}/ ({len(paths)} images at {fps:g} fps)"
 
