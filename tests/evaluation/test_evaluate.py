@@ -106,7 +106,8 @@ def test_the_teacher_as_its_own_student_scores_perfectly(inputs):
     assert calibration[BLURRED]["detail_ratio"] < 0.8
     assert calibration[BLURRED]["structure_psnr"] > calibration[BLURRED]["psnr"]
     assert 0 < calibration[SHIFTED]["gram_distance"] and calibration[SHIFTED]["psnr"] < 100.0
-    assert all(value is not None for row in calibration.values() for value in row.values())
+    assert calibration[SHIFTED]["border"] is None and calibration[SHIFTED]["reference_border"] is None
+    assert all(value is not None for row in (BLURRED, PHOTO) for value in calibration[row].values())
 
 
 def test_students_are_scored_on_every_photo_and_some_shown(inputs):

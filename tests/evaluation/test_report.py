@@ -56,7 +56,7 @@ def test_report_holds_rows_means_calibration_and_a_style_quality_block():
     assert report["measures"]["gram_distance"] == "not measured"
     json.dumps(report, allow_nan=False)
     titles = [title for title, _ in summary_rows(report)]
-    assert titles == ["dark", "copy", "teacher, shifted 2 px", "teacher, blur 2 px", "the photo"]
+    assert titles == ["dark", "copy", "shifted teacher", "blurred teacher", "photo"]
     assert summary_rows(report)[0][1][1] == "-"  # no texture measure without a loss network
 
 

@@ -87,7 +87,7 @@ def evaluate(
 
     table = Table(title=f"students vs teacher {teacher_net.label}, mean of {len(paths)} photos at {size[0]}x{size[1]}",
                   title_justify="left")
-    table.add_column("student / calibration")
+    table.add_column("row")
     for column in reporting.SUMMARY_COLUMNS:
         table.add_column(column, justify="right")
     rows = reporting.summary_rows(report)

@@ -19,7 +19,7 @@ Checkpoints are compared with the teacher's 853x480 frame as it is; so are the c
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -209,8 +209,11 @@ def calibration_scores(teacher: Teacher, photo: np.ndarray, teacher_frame: np.nd
     """The teacher against itself (input shifted; frame blurred) and the raw photo against the teacher."""
     shifted = unshift_frame(teacher.run(shift_frame(photo, CALIBRATION_SHIFT)), CALIBRATION_SHIFT)
     blurred = to_uint8(blur(teacher_frame, CALIBRATION_BLUR_SIGMA))
+    # The shifted row compares interiors: their outer bands are not the frame's borders, so no border figures.
+    shifted_scores = replace(score(interior(teacher_frame), interior(shifted), network), border=None,
+                             reference_border=None)
     return {
-        SHIFTED: score(interior(teacher_frame), interior(shifted), network),
+        SHIFTED: shifted_scores,
         BLURRED: score(teacher_frame, blurred, network, teacher_grams),
         PHOTO: score(teacher_frame, photo, network, teacher_grams),
     }

@@ -31,11 +31,7 @@ GAP = 4
 HEADER = 16
 BACKGROUND = 255
 
-ROW_TITLES = {
-    SHIFTED: f"teacher, shifted {CALIBRATION_SHIFT} px",
-    BLURRED: f"teacher, blur {CALIBRATION_BLUR_SIGMA:g} px",
-    PHOTO: "the photo",
-}
+ROW_TITLES = {SHIFTED: "shifted teacher", BLURRED: "blurred teacher", PHOTO: "photo"}
 STYLE_CALIBRATION_KEYS = {SHIFTED: SHIFTED_CALIBRATION, BLURRED: BLURRED_CALIBRATION}
 CALIBRATION_FIGURES = ("structure_psnr", "gram_distance", "detail_ratio", "psnr", "ssim")
 
@@ -54,7 +50,8 @@ def measures(network: LossNetwork | None) -> dict[str, str]:
         "psnr": "PSNR (dB) against the teacher's frame",
         "ssim": "SSIM against the teacher's frame",
         SHIFTED: f"the teacher on the photo shifted {CALIBRATION_SHIFT} px right and down (then shifted back) "
-                 f"against the teacher on the photo, {SHIFT_MARGIN} px left out at each side",
+                 f"against the teacher on the photo, {SHIFT_MARGIN} px left out at each side (so no border "
+                 "figures)",
         BLURRED: f"the teacher's frame blurred (Gaussian, sigma {CALIBRATION_BLUR_SIGMA:g} px, back to uint8) "
                  "against the teacher's frame",
         PHOTO: "the photo itself against the teacher's frame (its border: the photo's own)",
@@ -195,9 +192,10 @@ def summary_rows(report: dict) -> list[tuple[str, list[str]]]:
     return rows
 
 
-SUMMARY_COLUMNS = ("structure dB", "texture", "detail", "border", "teacher's", "PSNR dB", "SSIM")
+SUMMARY_COLUMNS = ("structure", "texture", "detail", "border", "(teacher)", "PSNR", "SSIM")
 SUMMARY_NOTE = (f"Rows: the students, then calibration: the teacher against itself on an input shifted "
-                f"{CALIBRATION_SHIFT} px, a sigma-{CALIBRATION_BLUR_SIGMA:g} blur of the teacher's frame, and the "
-                f"photo itself. structure: PSNR after a sigma-{STRUCTURE_SIGMA:g} blur; texture: relative Gram "
-                "distance (0: the teacher's statistics); detail: fine detail over the teacher's (1: as sharp); "
-                f"border: colour departure of the outer {BORDER_OUTER} px (0..255), the frame's and the teacher's.")
+                f"{CALIBRATION_SHIFT} px (interiors), a sigma-{CALIBRATION_BLUR_SIGMA:g} blur of the teacher's frame, "
+                f"and the photo itself. structure: PSNR (dB) after a sigma-{STRUCTURE_SIGMA:g} blur; texture: "
+                "relative Gram distance (0: the teacher's statistics); detail: fine detail over the teacher's "
+                f"(1: as sharp); border: colour departure of the outer {BORDER_OUTER} px (0..255), the frame's and "
+                "(the teacher's); PSNR in dB.")
