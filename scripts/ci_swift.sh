@@ -45,6 +45,7 @@ esac
 
 START=$(date +%s)
 PASSED=()
+SKIPPED=""
 FAILED=()
 WORK=""
 
@@ -160,12 +161,14 @@ project_plist_lint() {
 #   sdk/NAME.sdk    the unpacked slice (sdk.key names the archive it came from; a new archive replaces it)
 #   resource-dir/   only shims, clang and host, linked to the chroot's own: the whole Linux resource
 #                   dir's CoreFoundation and Dispatch modules clash with the SDK's
-#   module-cache/   the SDK's modules, compiled by the first run (about 6 minutes on 2 cores) and kept
-#                   while module-cache.key (SDK, toolchain, target) stays the same
-# An unpacked SDK folder (MOBILESTYLE_IOS_SDK=/path/iPhoneOS.sdk) is bind-mounted at $IOS_SDK_FOLDER_GUEST.
+#   module-cache-slice/   the SDK's modules, compiled by the first run (3 to 6 minutes on 2 cores) and
+#                         kept while module-cache-slice.key (SDK, toolchain, target) stays the same
+# An unpacked SDK folder (MOBILESTYLE_IOS_SDK=/path/iPhoneOS.sdk) is bind-mounted at $IOS_SDK_FOLDER_GUEST
+# and gets a module cache of its own, module-cache-folder/, so that switching does not throw the other away.
 IOS_GUEST=/opt/ios-sdk
 IOS_SDK_FOLDER_GUEST=/opt/ios-sdk-folder
 IOS_SDK_GUEST=""
+IOS_MODULE_CACHE=""
 
 ios_cache_dir() {
     echo "$(dirname "$(swift_chroot_dir)")/ios-sdk"
@@ -184,9 +187,14 @@ ios_sdk_present() {
         } >&2
         return 1
     fi
-    echo "ci_swift: [SKIP] iOS SDK compile skipped: no iOS SDK at $IOS_SDK (../shared/data is not beside"
-    echo "ci_swift:        this checkout); the app was not compiled for the phone. Set MOBILESTYLE_IOS_SDK to an"
-    echo "ci_swift:        iPhoneOS .sdk folder or to the slice's .sdk.tar.xz to run this stage."
+    if [ "$IOS_SDK" = "$IOS_SDK_DEFAULT" ]; then
+        echo "ci_swift: [SKIP] iOS SDK compile skipped: no iOS SDK at $IOS_SDK (../shared/data is not beside"
+        echo "ci_swift:        this checkout), so the app was not compiled for the phone. Set MOBILESTYLE_IOS_SDK to"
+        echo "ci_swift:        an iPhoneOS .sdk folder or to the slice's .sdk.tar.xz to run this stage."
+    else
+        echo "ci_swift: [SKIP] iOS SDK compile skipped: MOBILESTYLE_IOS_SDK=$IOS_SDK does not exist, so the app"
+        echo "ci_swift:        was not compiled for the phone."
+    fi
     return 2
 }
 
@@ -198,14 +206,16 @@ ios_chroot_run() {
 
 # Unpacks the SDK (once per archive), links the resource dir and drops a module cache that no longer fits.
 ios_sdk_prepare() {
-    local cache key name clang_dir link module_key t0
+    local cache key kind name clang_dir link module_key t0
     cache=$(ios_cache_dir)
     mkdir -p "$cache" || return 1
     if [ -d "$IOS_SDK" ]; then
         [ -f "$IOS_SDK/SDKSettings.json" ] || { echo "ci_swift: $IOS_SDK has no SDKSettings.json; is it an SDK?"; return 1; }
+        kind=folder
         key="folder $(cd "$IOS_SDK" && pwd) $(cksum <"$IOS_SDK/SDKSettings.json")"
         IOS_SDK_GUEST=$IOS_SDK_FOLDER_GUEST
     else
+        kind=slice
         key="archive $(sha256sum <"$IOS_SDK" | cut -d' ' -f1)"
         if [ "$(cat "$cache/sdk.key" 2>/dev/null)" != "$key" ] || [ ! -d "$cache/sdk" ]; then
             t0=$(date +%s)
@@ -228,13 +238,15 @@ ios_sdk_prepare() {
         ln -sfn "${link#*:}" "$cache/resource-dir/${link%%:*}"
     done
 
-    module_key="$key | $(swift_chroot_run 'swift --version 2>&1' | head -n 1) | $clang_dir | $IOS_TARGET"
-    if [ "$(cat "$cache/module-cache.key" 2>/dev/null)" != "$module_key" ]; then
-        rm -rf "$cache/module-cache"
-        echo "$module_key" >"$cache/module-cache.key"
-        echo "ci_swift: new module cache for this SDK and toolchain: the first compile builds the SDK's modules (about 6 min on 2 cores)"
+    # The cache records its own path, so the path is part of the key too.
+    module_key="$key | $(swift_chroot_run 'swift --version 2>&1' | head -n 1) | $clang_dir | $IOS_TARGET | $IOS_GUEST/module-cache-$kind"
+    if [ "$(cat "$cache/module-cache-$kind.key" 2>/dev/null)" != "$module_key" ]; then
+        rm -rf "$cache/module-cache-$kind"
+        echo "$module_key" >"$cache/module-cache-$kind.key"
+        echo "ci_swift: new module cache for this SDK and toolchain: the first compile builds the SDK's modules (3 to 6 min on 2 cores)"
     fi
-    mkdir -p "$cache/module-cache"
+    mkdir -p "$cache/module-cache-$kind"
+    IOS_MODULE_CACHE=$IOS_GUEST/module-cache-$kind
 }
 
 # Compiles StyleCamCore (as SwiftPM does: Swift 5 mode, complete concurrency checking) to a module and
@@ -249,7 +261,7 @@ ios_compile() {
     app_count=$(find "$(swift_chroot_dir)$app/StyleCam" -name '*.swift' | wc -l)
     [ "$core_count" -gt 0 ] && [ "$app_count" -gt 0 ] || { echo "no Swift sources under $app"; return 1; }
     flags="-target $IOS_TARGET -sdk $IOS_SDK_GUEST -resource-dir $IOS_GUEST/resource-dir"
-    flags="$flags -module-cache-path $IOS_GUEST/module-cache -diagnostic-style llvm -continue-building-after-errors -j 2"
+    flags="$flags -module-cache-path $IOS_MODULE_CACHE -diagnostic-style llvm -continue-building-after-errors -j 2"
     output="$WORK/ios-compile-$label.log"
     ios_chroot_run "set -e
 rm -rf $build && mkdir -p $build/core $build/app
@@ -276,7 +288,7 @@ ios_compile_stage() {
     ios_sdk_present
     case $? in
         1) FAILED+=("$name (no SDK)"); return ;;
-        2) return ;;
+        2) SKIPPED=" (iOS compile skipped: no SDK)"; return ;;
     esac
     log=$(mktemp)
     t0=$(date +%s)
@@ -287,7 +299,7 @@ ios_compile_stage() {
         rm -f "$log"
         return
     fi
-    sed 's/^/    /' "$log"
+    cat "$log"
     ios_compile main >"$log" 2>&1
     rc=$?
     summary=$(grep '^iOS compile: ' "$log" | tail -n 1)
@@ -377,10 +389,10 @@ self_test() {
 self_test_ios_compile() {
     check_fails "missing iOS SDK in CI" "FAIL.*no iOS SDK at" ios_sdk_missing_in_ci
     check "self-test: missing iOS SDK outside CI is a skip" ios_sdk_missing_elsewhere_is_skipped
-    ios_sdk_present >/dev/null
+    ios_sdk_present >/dev/null 2>&1
     case $? in
         1) echo "ci_swift: [FAIL] self-test: iOS compile: no iOS SDK at $IOS_SDK" >&2; FAILED+=("self-test: iOS compile (no SDK)"); return ;;
-        2) echo "ci_swift: [SKIP] self-test: iOS compile: no iOS SDK at $IOS_SDK"; return ;;
+        2) echo "ci_swift: [SKIP] self-test: iOS compile: no iOS SDK at $IOS_SDK"; SKIPPED=" (iOS compile skipped: no SDK)"; return ;;
     esac
     local log
     log=$(mktemp)
@@ -446,4 +458,4 @@ if [ ${#PASSED[@]} -eq 0 ]; then
     echo "ci_swift: SUMMARY: FAILED: no check ran ($ELAPSED s)" >&2
     exit 1
 fi
-echo "ci_swift: SUMMARY: all ${#PASSED[@]} checks passed ($ELAPSED s)"
+echo "ci_swift: SUMMARY: all ${#PASSED[@]} checks passed$SKIPPED ($ELAPSED s)"
