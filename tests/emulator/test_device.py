@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mobilestyle.emulator.device import (CHIPS, DEVICES, REFERENCE_LATENCY_MS, REFERENCE_MACS, device_timing,
@@ -110,3 +111,26 @@ def test_the_phone_hud_line_is_formatted_like_the_apps():
     assert phone_hud_line([], [], 0, 0) == "-- fps | -- ms (max -- ms) | dropped 0/0"
     assert phone_hud_line([i / 7.5 for i in range(50)], [0.05] * 100, 3, 100) == \
         "7.5 fps | 50 ms (max 50 ms) | dropped 3/100"
+
+
+def test_the_damper_changes_the_pictures_but_not_the_timing():
+    from mobilestyle.flicker import FlowDamper
+
+    class Alternating(FakeRunner):
+        def run(self, rgb):
+            super().run(rgb)
+            return np.full((1080, 1920, 3), 100 if len(self.calls) % 2 else 160, np.uint8)
+
+    def run(damper):
+        runner = Alternating(latency=0.0)
+        slot = ModelSlot(LoadedModel(Path("fake.mlmodel"), runner), [], lambda path: runner)
+        timing = device_timing("iphone-xs", 80.0, None, "fake.mlmodel")
+        loop = DeviceLoop(FakeSource(fps=30, count=20), slot, lambda model: timing, 15, damper=damper)
+        ticks = list(loop.ticks())
+        return loop.summary(), [int(t.result.stylized[540, 960, 0]) for t in ticks if t.fresh]
+
+    plain, plain_values = run(None)
+    damped, damped_values = run(FlowDamper(0.5))
+    assert plain == damped
+    assert plain_values[:3] == [100, 160, 100]
+    assert np.ptp(damped_values[1:]) < np.ptp(plain_values[1:])

@@ -97,6 +97,7 @@ def test_the_acceptance_run_on_the_shared_traffic_video(run_cli, tiny_model, sha
     ("unknown device", "unknown device 'iphone-3g'"),
     ("device with webcam", "a webcam runs live"),
     ("device with desktop clock", "drop --device"),
+    ("damper out of range", "--damper must be in (0, 1]"),
 ])
 def test_bad_input_is_one_line_and_exit_2(run_cli, tiny_model, tmp_path, monkeypatch, case, fragment):
     monkeypatch.setenv("MOBILESTYLE_CACHE", str(tmp_path / "cache"))
@@ -117,6 +118,7 @@ def test_bad_input_is_one_line_and_exit_2(run_cli, tiny_model, tmp_path, monkeyp
         "device with webcam": ["--webcam", *model, "--device", "iphone-12"],
         "device with desktop clock": ["--video", tmp_path / "v.avi", *model, "--device-latency-ms", "40",
                                       "--desktop-clock"],
+        "damper out of range": ["--video", tmp_path / "v.avi", *model, "--damper", "1.5"],
     }[case]
     code, out, err = run_cli("emulate", *args, "--headless")
     assert code == 2

@@ -36,6 +36,10 @@ def emulate(
                                                                "in the app's HUD (instead of the estimate).")] = None,
     desktop_clock: Annotated[bool, typer.Option("--desktop-clock", help="Run --video / --images in real time on "
                                                 "the desktop's clock (a webcam always does).")] = False,
+    damper: Annotated[Optional[float], typer.Option(help="Reduce flicker: blend each result with the previous one "
+                                                    "warped along the camera's optical flow, W the new result's "
+                                                    "share (0-1]. Off by default: the app has no such step, so the "
+                                                    "emulator would no longer show what the phone shows.")] = None,
     headless: Annotated[bool, typer.Option("--headless", help="No window (for tests, benchmarks, servers).")] = False,
     frames: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many camera frames.")] = None,
     stats: Annotated[Optional[Path], typer.Option(help="Write the run's stats (fps, latency, drops) as JSON.")] = None,
@@ -69,6 +73,8 @@ def emulate(
     if (model is None) == (style is None):
         raise UserError("give either --model FILE or --style NAME")
     device_clock = _device_clock(webcam, desktop_clock, device, device_latency_ms, virtual_cam)
+    if damper is not None and not 0 < damper <= 1:
+        raise UserError(f"--damper must be in (0, 1] (the new result's share), got {damper:g}")
     model_path = model if model is not None else resolve_style(style)
     make_runner = runner_factory(backend, threads)
     with console.status(f"loading {model_path.name} ..."):
@@ -81,7 +87,7 @@ def emulate(
         console.print(f"device clock: {timing_for(loaded).label}", highlight=False)
     options = session.RunOptions(pace_fps=frame.FPS_TARGET if pace else None, max_frames=frames, record=record,
                                  virtual_cam=virtual_cam, window=not headless, hud=hud, side_by_side=side_by_side,
-                                 snapshot_dir=snapshots)
+                                 snapshot_dir=snapshots, damper=damper)
     console.print(f"[bold]{loaded.name}[/] on {loaded.runner.backend}, source {source.name}"
                   + ("" if headless else "  (keys: q quit, h HUD, o original, s snapshot, n/p model)"), highlight=False)
     slot = ModelSlot(loaded, models_beside(model_path), make_runner)

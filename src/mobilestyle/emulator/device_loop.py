@@ -69,8 +69,10 @@ class DeviceLoop:
     """
 
     def __init__(self, source: FrameSource, models: ModelSlot, timing_for: Callable[[LoadedModel], DeviceTiming],
-                 pace_fps: float | None, max_frames: int | None = None, stats: LoopStats | None = None):
+                 pace_fps: float | None, max_frames: int | None = None, stats: LoopStats | None = None,
+                 damper: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None):
         self.source = source
+        self.damper = damper
         self.models = models
         self.timing_for = timing_for
         self.max_frames = max_frames
@@ -134,6 +136,8 @@ class DeviceLoop:
         began = time.perf_counter()
         stylized = model.runner.run(model_input)
         self.desktop_seconds += time.perf_counter() - began
+        if self.damper is not None:
+            stylized = self.damper(model_input, stylized)
         self._sequence += 1
         self.timing = timing
         finish_us = at_us + max(1, round(timing.latency_ms * 1000))

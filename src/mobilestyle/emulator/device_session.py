@@ -45,7 +45,7 @@ def run_device(source: FrameSource, models: ModelSlot, timing_for: Callable[[Loa
     """Run the source through the model on the device clock until it ends, `max_frames`, or the user quits."""
     timing_for(models.model)  # a model whose timing is unknown fails here, before any work
     models.check = timing_for
-    loop = DeviceLoop(source, models, timing_for, options.pace_fps, options.max_frames)
+    loop = DeviceLoop(source, models, timing_for, options.pace_fps, options.max_frames, damper=options.make_damper())
     recording = None
     with contextlib.ExitStack() as resources:
         if options.record is not None:
@@ -72,7 +72,7 @@ def run_device(source: FrameSource, models: ModelSlot, timing_for: Callable[[Loa
             f"{loop.timing.label}")
     return {**loop.summary(), "source": source.name, "source_fps": round(source.fps, 3),
             "model": model.name, "model_path": str(model.path), "backend": model.runner.backend,
-            "pace_fps": options.pace_fps, "input_size": [frame.INPUT_WIDTH, frame.INPUT_HEIGHT],
+            "pace_fps": options.pace_fps, "damper": options.damper, "input_size": [frame.INPUT_WIDTH, frame.INPUT_HEIGHT],
             "output_size": [frame.OUTPUT_WIDTH, frame.OUTPUT_HEIGHT],
             "record_frames": recording.frames_written if recording is not None else None}
 

@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -56,8 +57,10 @@ class PhoneLoop:
     """
 
     def __init__(self, source: FrameSource, models: ModelSlot, pace_fps: float | None,
-                 max_frames: int | None = None, stats: LoopStats | None = None):
+                 max_frames: int | None = None, stats: LoopStats | None = None,
+                 damper: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None):
         self.source = source
+        self.damper = damper
         self.models = models
         self.max_frames = max_frames
         self.stats = stats or LoopStats()
@@ -179,6 +182,8 @@ class PhoneLoop:
         started = clock()
         stylized = model.runner.run(job.model_input)
         finished = clock()
+        if self.damper is not None:
+            stylized = self.damper(job.model_input, stylized)
         result = Result(sequence, job.index, job.model_input, stylized, job.captured_at, started, finished,
                         model.name, model.runner.backend)
         self.stats.frame_stylized(started, finished)

@@ -42,11 +42,20 @@ class RunOptions:
     snapshot_dir: Path = Path("snapshots")
     on_progress: Callable[[int], None] | None = None
     messages: list[str] = field(default_factory=list)
+    damper: float | None = None
+    """`flicker.FlowDamper` weight of each new result (None: off, as in the app)."""
+
+    def make_damper(self):
+        if self.damper is None:
+            return None
+        from mobilestyle.flicker import FlowDamper
+
+        return FlowDamper(self.damper)
 
 
 def run(source: FrameSource, models: ModelSlot, options: RunOptions) -> dict[str, Any]:
     """Run the emulator until the source ends, `max_frames` frames have arrived, or the user quits."""
-    loop = PhoneLoop(source, models, options.pace_fps, options.max_frames)
+    loop = PhoneLoop(source, models, options.pace_fps, options.max_frames, damper=options.make_damper())
     with contextlib.ExitStack() as resources:
         outputs: list[Output] = []
         if options.record is not None:
@@ -73,7 +82,7 @@ def run(source: FrameSource, models: ModelSlot, options: RunOptions) -> dict[str
     model = models.model
     return {**loop.stats.summary(), "source": source.name, "source_fps": round(source.fps, 3),
             "model": model.name, "model_path": str(model.path), "backend": model.runner.backend,
-            "pace_fps": options.pace_fps, "input_size": [frame.INPUT_WIDTH, frame.INPUT_HEIGHT],
+            "pace_fps": options.pace_fps, "damper": options.damper, "input_size": [frame.INPUT_WIDTH, frame.INPUT_HEIGHT],
             "output_size": [frame.OUTPUT_WIDTH, frame.OUTPUT_HEIGHT]}
 
 

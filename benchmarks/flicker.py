@@ -1,0 +1,133 @@
+"""Flicker: the warping error of a teacher and its students on a stretch of video (mobilestyle.flicker).
+
+Optical flow (OpenCV DIS) is computed on the input frames; each net's stylized frame t+1 is warped
+back onto frame t and compared with frame t over the pixels that pass the forward-backward check. The
+input's own warping error is the floor. `--damper W` adds rows for each student's frames passed
+through `mobilestyle.flicker.FlowDamper(W)`, with the damper's cost: PSNR of the damped frames against
+the undamped ones (how far the damper departs from what the net drew). The damper is driven by the
+same DIS flow the measure uses, so part of its gain is by construction; read its rows with that in mind.
+
+Usage:
+    python benchmarks/flicker.py --video ../shared/data/video/slow_traffic_small.mp4 --frames 40 \\
+        --teacher ../shared/data/teachers/ml5/la_muse --style muse --damper 0.5 --json benchmarks/flicker.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from mobilestyle.errors import UserError
+from mobilestyle.files import atomic_path
+from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student
+from mobilestyle.flicker import FlowDamper, clip_flows, warping_error
+from mobilestyle.images import fit_frame
+
+console = Console()
+
+
+def read_frames(video: Path, start: int, count: int, stride: int, size: tuple[int, int]) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(video))
+    if not capture.isOpened():
+        raise UserError(f"cannot read {video}")
+    frames, index = [], 0
+    while len(frames) < count:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        if index >= start and (index - start) % stride == 0:
+            frames.append(fit_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), *size))
+        index += 1
+    capture.release()
+    if len(frames) < 2:
+        raise UserError(f"{video} has fewer than 2 frames from frame {start}")
+    return frames
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--video", type=Path, required=True)
+    parser.add_argument("--start", type=int, default=0, help="first frame")
+    parser.add_argument("--frames", type=int, default=40, help="frames measured (pairs: one fewer)")
+    parser.add_argument("--stride", type=int, default=1, help="take every Nth frame (2: a 30 fps clip at 15 fps)")
+    parser.add_argument("--teacher", type=Path, help="ml5 folder, .pth or .npz")
+    parser.add_argument("--style", action="append", default=[], help="a named style's student; repeatable")
+    parser.add_argument("--model", type=Path, action="append", default=[],
+                        help="a student .npz / .mlmodel / .mlpackage; repeatable")
+    parser.add_argument("--damper", type=float, action="append", default=[],
+                        help="FlowDamper weight of the new frame for extra rows (e.g. 0.5); repeatable")
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args()
+
+    size = frame_size()
+    nets = []
+    if args.teacher is not None:
+        teacher = load_teacher_net(args.teacher, size)
+        nets.append((f"teacher {teacher.label}", teacher.run, False))
+    nets += [(f"student {name}", style_student(name, size)[0].run, True) for name in args.style]
+    nets += [(f"student {path.name}", load_student(path, args.backend, size).run, True) for path in args.model]
+    if not nets:
+        raise SystemExit("give --teacher and/or --style / --model")
+
+    frames = read_frames(args.video, args.start, args.frames, args.stride, size)
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn())
+    rows = []
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("optical flow", total=1)
+        flows = clip_flows(frames)
+        progress.advance(task)
+        floor = warping_error(frames, flows)
+        coverage = float(np.mean([flow.coverage for flow in flows]))
+        rows.append({"row": "input (floor)", "warping_error": floor.mean, "rms_grey": floor.rms_grey_levels})
+        for label, run, is_student in nets:
+            task = progress.add_task(label, total=len(frames))
+            outputs = []
+            for image in frames:
+                outputs.append(run(image))
+                progress.advance(task)
+            score = warping_error(outputs, flows)
+            rows.append({"row": label, "warping_error": score.mean, "rms_grey": score.rms_grey_levels})
+            for weight in args.damper if is_student else []:
+                damper = FlowDamper(weight)
+                damped = [damper(image, output) for image, output in zip(frames, outputs)]
+                damped_score = warping_error(damped, flows)
+                rows.append({"row": f"{label} + FlowDamper({weight:g})", "warping_error": damped_score.mean,
+                             "rms_grey": damped_score.rms_grey_levels,
+                             "psnr_vs_undamped_db": float(np.mean([psnr(a, b) for a, b in zip(outputs[1:], damped[1:])]))})
+    seconds = time.perf_counter() - started
+
+    print(f"\n{args.video.name}: frames {args.start}..{args.start + (len(frames) - 1) * args.stride} "
+          f"(every {args.stride}), {len(frames) - 1} pairs at {size[0]}x{size[1]}; DIS flow (medium) on the input, "
+          f"{100 * coverage:.1f}% of pixels pass the forward-backward check; {seconds:.0f} s on "
+          f"{platform.machine()}\n")
+    print("| frames | warping error (x1e-3) | RMS (grey levels) | x floor | PSNR vs undamped |")
+    print("|---|---:|---:|---:|---:|")
+    for row in rows:
+        ratio = row["warping_error"] / floor.mean
+        extra = f"{row['psnr_vs_undamped_db']:.2f} dB" if "psnr_vs_undamped_db" in row else ""
+        print(f"| {row['row']} | {1000 * row['warping_error']:.3f} | {row['rms_grey']:.2f} | {ratio:.2f} | {extra} |")
+    if args.json is not None:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps({"video": args.video.name, "start": args.start, "frames": len(frames),
+                                       "stride": args.stride, "size": list(size), "mask_coverage": coverage,
+                                       "seconds": round(seconds, 1), "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
