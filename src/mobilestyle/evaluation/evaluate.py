@@ -9,9 +9,13 @@ Exported models return the 1920x1080 display frame (bilinear upsample inside the
 compared at 853x480 with both sides resampled the same way: the student's 1080p frame is
 downscaled by area averaging (OpenCV INTER_AREA) to 853x480, and the teacher's 853x480 frame
 takes the same path the student's own 853x480 frame took inside the model: a bilinear upsample
-to 1080p (half-pixel centres, as the exported `upsample` layer and the ML program's resize), then
+to 1080p (half-pixel centres, as the exported `upsample` layer and the ML program's resize; an
+export made with `--resize resize-bilinear` aligns corners instead, which is not mimicked), then
 the same area downscale. So a perfect export scores as the teacher itself, and the up-and-down
 resampling (a slight blur) costs the student nothing in the detail ratio or the texture measure.
+The round trip low-passes both sides, so an export's PSNR and SSIM run a little above its
+checkpoint's (muse on 3 BSDS500 test photos: 17.48 dB / 0.462 exported, 16.74 dB / 0.414 as a
+checkpoint) while structure, detail and border barely move (20.82 vs 20.79 dB, 0.47 vs 0.46, 16.3).
 Checkpoints are compared with the teacher's 853x480 frame as it is; so are the calibration rows
 (the teacher on a 2-px-shifted input; a sigma-2 blur of the teacher's frame) and the photo row.
 """
