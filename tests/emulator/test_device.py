@@ -134,3 +134,22 @@ def test_the_damper_changes_the_pictures_but_not_the_timing():
     assert plain == damped
     assert plain_values[:3] == [100, 160, 100]
     assert np.ptp(damped_values[1:]) < np.ptp(plain_values[1:])
+
+
+def test_an_interrupt_during_inference_leaves_counts_that_add_up():
+    class Interrupted(FakeRunner):
+        def run(self, rgb):
+            if len(self.calls) == 3:
+                raise KeyboardInterrupt
+            return super().run(rgb)
+
+    runner = Interrupted(latency=0.0)
+    slot = ModelSlot(LoadedModel(Path("fake.mlmodel"), runner), [], lambda path: runner)
+    timing = device_timing("iphone-xs", 50.0, None, "fake.mlmodel")
+    loop = DeviceLoop(FakeSource(fps=30, count=100), slot, lambda model: timing, 15)
+    with pytest.raises(KeyboardInterrupt):
+        for _ in loop.ticks():
+            pass
+    summary = loop.summary()
+    assert summary["frames_stylized"] == 3
+    assert summary["frames_in"] == summary["frames_stylized"] + summary["frames_dropped"]

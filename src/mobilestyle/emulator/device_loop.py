@@ -24,7 +24,7 @@ import numpy as np
 
 from mobilestyle.emulator.device import DeviceTiming
 from mobilestyle.emulator.fitting import fit_camera_frame
-from mobilestyle.emulator.gate import Arrival, CameraQueue, FrameGate
+from mobilestyle.emulator.gate import Arrival, CameraQueue, FrameGate, Verdict
 from mobilestyle.emulator.loop import Result
 from mobilestyle.emulator.models import LoadedModel, ModelSlot
 from mobilestyle.emulator.sources import FrameSource
@@ -134,7 +134,11 @@ class DeviceLoop:
         timing = self.timing_for(model)
         model_input = fit_camera_frame(arrival.frame)
         began = time.perf_counter()
-        stylized = model.runner.run(model_input)
+        try:
+            stylized = model.runner.run(model_input)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: the frame is not stylized, so dropped
+            self.stats.frame_dropped(Verdict.DROP_BUSY)
+            raise
         self.desktop_seconds += time.perf_counter() - began
         if self.damper is not None:
             stylized = self.damper(model_input, stylized)

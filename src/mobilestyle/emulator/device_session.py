@@ -17,10 +17,11 @@ import numpy as np
 from mobilestyle import frame
 from mobilestyle.emulator.device import DeviceTiming, device_timing, model_macs
 from mobilestyle.emulator.device_loop import DeviceLoop, Tick
+from mobilestyle.emulator.fitting import fit_camera_frame
 from mobilestyle.emulator.hud import HudInfo, compose, waiting_screen
 from mobilestyle.emulator.models import LoadedModel, ModelSlot
 from mobilestyle.emulator.outputs import TimelineRecording
-from mobilestyle.emulator.session import WINDOW_TITLE, RunOptions, WindowState, handle_key, window_size
+from mobilestyle.emulator.session import HUD_REFRESH_S, WINDOW_TITLE, RunOptions, WindowState, handle_key, window_size
 from mobilestyle.emulator.sources import FrameSource
 from mobilestyle.emulator.stats import HUD_FPS_FRAMES
 
@@ -84,34 +85,43 @@ def _play_window(loop: DeviceLoop, ticks, models: ModelSlot, recording: Timeline
     cv2.moveWindow(WINDOW_TITLE, 0, 0)
     cv2.imshow(WINDOW_TITLE, waiting_screen(f"starting {models.model.name} on {loop.source.name} ..."))
     state = WindowState(options)
-    started, layout, tick = time.perf_counter(), None, None
+    started, tick = time.perf_counter(), None
     try:
         for tick in ticks:
             if recording is not None:
                 recording.write(None if tick.result is None else tick.result.stylized)
-            while True:
-                layout = _show(loop, tick, models, state, options, started, layout)
-                handle_key(cv2.waitKey(5) & 0xFF, state, tick.result, models)
-                if state.quit or cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
-                    return
-                if time.perf_counter() - started >= tick.time:
-                    break
+            if not _wait(loop, tick, models, state, options, started, until=started + tick.time):
+                return
         while tick is not None and options.max_frames is None and not state.quit:
-            layout = _show(loop, tick, models, state, options, started, layout, ended=True)
-            handle_key(cv2.waitKey(50) & 0xFF, state, tick.result, models)
-            if cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
+            if not _wait(loop, tick, models, state, options, started, until=time.perf_counter() + HUD_REFRESH_S,
+                         ended=True):
                 return
     finally:
         cv2.destroyWindow(WINDOW_TITLE)
         cv2.waitKey(1)
 
 
+def _wait(loop: DeviceLoop, tick: Tick, models: ModelSlot, state: WindowState, options: RunOptions,
+          started: float, until: float, ended: bool = False) -> bool:
+    """Show `tick`, then handle keys until `until` (redrawing when the layout changes); False: quit."""
+    layout = _show(loop, tick, models, state, options, started, ended)
+    while True:
+        handle_key(cv2.waitKey(5) & 0xFF, state, tick.result, models)
+        if state.quit or cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
+            return False
+        if (state.hud, state.side_by_side) != layout:
+            layout = _show(loop, tick, models, state, options, started, ended)
+        if time.perf_counter() >= until:
+            return True
+
+
 def _show(loop: DeviceLoop, tick: Tick, models: ModelSlot, state: WindowState, options: RunOptions,
-          started: float, shown_layout, ended: bool = False):
+          started: float, ended: bool = False):
     layout = (state.hud, state.side_by_side)
-    if layout != shown_layout:
+    if state.sized_for != state.side_by_side:
         cv2.resizeWindow(WINDOW_TITLE, *window_size(state.side_by_side))
-    camera = cv2.cvtColor(tick.camera_bgr, cv2.COLOR_BGR2RGB) if state.side_by_side else None
+        state.sized_for = state.side_by_side
+    camera = fit_camera_frame(tick.camera_bgr) if state.side_by_side else None
     stylized = BLANK if tick.result is None else tick.result.stylized
     info = _hud_info(loop, tick, models, state, options, started, ended) if state.hud else None
     cv2.imshow(WINDOW_TITLE, compose(stylized, camera, info))

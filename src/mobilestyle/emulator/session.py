@@ -118,6 +118,8 @@ class WindowState:
         self.snapshot_dir = options.snapshot_dir
         self.notice: tuple[str, float] | None = None
         self.quit = False
+        self.sized_for: bool | None = None
+        """The side-by-side setting the window was last sized for."""
 
     def say(self, text: str) -> None:
         self.notice = (text, clock() + NOTICE_S)
