@@ -3,8 +3,8 @@
 #   1. StyleCamCore (the app's platform-independent Swift package) is built and its XCTest tests run
 #      with a real Swift toolchain, Debian trixie's swiftlang, inside a cached chroot.
 #      The library is also built alone in Swift 6 language mode with warnings as errors;
-#   2. every app source under ios_app/StyleCam is parsed with `swiftc -parse` (Apple's frameworks do
-#      not exist on Linux, so the app cannot be type-checked here);
+#   2. every app source under ios_app/StyleCam is parsed with `swiftc -parse` (a syntax check that needs
+#      no SDK; stage 5 type-checks and compiles the app where the iOS SDK slice is);
 #   3. the Metal shaders get a C++17 syntax check (g++) against ios_app/tools/metal_stub/metal_stdlib;
 #   4. the project file is read by Foundation's plutil (the old-style plist format Xcode writes);
 #   5. StyleCamCore and then every app source are compiled for the phone (arm64-apple-ios15.0) to object
