@@ -135,6 +135,10 @@ def _device_clock(webcam: bool, desktop_clock: bool, device: str | None, latency
         raise UserError("--desktop-clock runs on the desktop's clock; drop --device / --device-latency-ms")
     if webcam or desktop_clock:
         return False
+    from mobilestyle.emulator.device import device_timing
+
+    if timed:  # a bad --device or --device-latency-ms fails now, before the model is loaded
+        device_timing(device, latency_ms, 1, "the model")
     if virtual_cam:
         if timed:
             raise UserError("--virtual-cam needs a live stream: use it with --webcam or --desktop-clock")
