@@ -309,7 +309,12 @@ ios_compile_stage() {
         PASSED+=("$name")
     else
         echo "ci_swift: [FAIL] $name: ${summary#iOS compile: } ($(( $(date +%s) - t0 )) s); its output:" >&2
-        sed 's/^/    /' "$log" | tail -n 120 >&2
+        if [ "$(wc -l <"$log")" -le 300 ]; then
+            sed 's/^/    /' "$log" >&2
+        else
+            echo "    (long output: the diagnostics' first lines only)" >&2
+            grep -E '(^|: )(error|warning): |^iOS compile: ' "$log" | sed 's/^/    /' >&2
+        fi
         FAILED+=("$name")
     fi
     rm -f "$log"
