@@ -70,6 +70,7 @@ def test_at_the_reference_point_a_2997_fps_clip_is_stylized_every_other_frame_at
     assert summary["screen_ms_p50"] == pytest.approx(2000 / NTSC, abs=0.01)
     assert summary["phone_hud"] == "15.0 fps | 67 ms (max 67 ms) | dropped 45/90"
     assert summary["clock"] == "device" and summary["device"]["latency_is_estimate"] is False
+    assert summary["elapsed_s"] == pytest.approx(88 / NTSC + 0.0667, abs=1e-3)  # first capture at device time 0
 
 
 def test_the_same_input_gives_the_same_stats_whatever_the_desktop_takes():

@@ -98,7 +98,8 @@ class LoopStats:
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            elapsed = (self.last_finish - self.first_capture) if self.last_finish and self.first_capture else 0.0
+            known = self.last_finish is not None and self.first_capture is not None
+            elapsed = (self.last_finish - self.first_capture) if known else 0.0
             return {
                 "frames_in": self.frames_in,
                 "frames_stylized": self.frames_stylized,
