@@ -204,10 +204,12 @@ def distribute_batches(distribution: Distribution, make_batches: Callable[[int, 
     def dataset(context: tf.distribute.InputContext) -> tf.data.Dataset:
         batches = make_batches(size, start_step * replicas)
         local = replicas // context.num_input_pipelines
-        if local == replicas:
-            return batches
-        first = context.input_pipeline_id * local
-        return batches.batch(replicas, drop_remainder=True).map(lambda group: group[first:first + local]).unbatch()
+        if local < replicas:
+            first = context.input_pipeline_id * local
+            batches = batches.batch(replicas, drop_remainder=True).map(lambda group: group[first:first + local]).unbatch()
+        # Endless (it is, in practice): a finite dataset makes every step of a multi-worker run ask all
+        # workers in an extra eager all-reduce whether they still have data.
+        return batches.repeat()
 
     return iter(distribution.strategy.distribute_datasets_from_function(dataset))
 
