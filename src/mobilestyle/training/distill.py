@@ -56,7 +56,7 @@ from mobilestyle.training.losses import feature_loss, gram_loss, lowpass_pixel_l
 from mobilestyle.training.norm_stats import recalibrate_batch_norm
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.targets import stylize_frames
-from mobilestyle.training.teachers import load_teacher
+from mobilestyle.training.teachers import load_teacher, resize_conv_kernel
 from mobilestyle.training.vgg import CONTENT_LAYER, TEXTURE_LAYERS, LossNetwork, load_loss_network
 
 CURVE_FRAMES = 4
@@ -225,9 +225,8 @@ def crop_batches(content: np.ndarray, target: np.ndarray, config: DistillConfig,
 def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
     """Copy teacher weights whose key and shape the student shares (stem, first blocks, norms' affine).
 
-    A teacher's transposed-conv upsampling kernel (H, W, out, in) starts the student's nearest-resize
-    + conv kernel (H, W, in, out) flipped and transposed: the same taps on the same neighbours up to
-    the resize's repetition, whose scale the batch norm behind it absorbs.
+    A teacher's transposed-conv upsampling kernel starts the student's nearest-resize + conv kernel
+    as its least-squares stand-in (`resize_conv_kernel`).
     """
     copied = 0
     for layer in student.layers:
@@ -236,8 +235,9 @@ def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
             value = teacher.weights.get(key)
             if value is None:
                 continue
-            if tuple(value.shape) != tuple(variable.shape) and value.ndim == 4 and layer.name.startswith("up"):
-                value = np.transpose(value[::-1, ::-1], (0, 1, 3, 2))
+            if value.ndim == 4 and value.shape[:2] == (3, 3) and value.shape[2:] == tuple(variable.shape)[:1:-1] \
+                    and layer.name.startswith("up") and value.shape != tuple(variable.shape):
+                value = resize_conv_kernel(value)
             if tuple(value.shape) == tuple(variable.shape):
                 variable.assign(value)
                 copied += 1

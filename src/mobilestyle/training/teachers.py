@@ -18,6 +18,7 @@ Two formats are understood:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from pathlib import Path
@@ -210,3 +211,33 @@ def keep_blocks(teacher: Checkpoint, blocks: tuple[int, ...]) -> Checkpoint:
             if key.startswith(f"res{old}_"):
                 weights[f"res{new}_{key.split('_', 1)[1]}"] = value
     return Checkpoint(arch, weights, teacher.meta)
+
+
+@functools.cache
+def _resize_conv_taps() -> np.ndarray:
+    """(9, 9): the nearest-resize + 3x3 conv taps that best stand in for each tap of a stride-2 transposed conv.
+
+    Fitted by least squares on random inputs (interior pixels), one channel: the map is the same for
+    every input/output channel pair, so it converts whole kernels.
+    """
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1, 12, 12, 1)).astype(np.float32)
+    upsampled = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
+    patches = tf.image.extract_patches(upsampled, [1, 3, 3, 1], [1, 1, 1, 1], [1, 1, 1, 1], "SAME")
+    design = patches.numpy()[0, 2:-2, 2:-2].reshape(-1, 9)
+    rows = []
+    for tap in range(9):
+        kernel = np.zeros((3, 3, 1, 1), np.float32)
+        kernel.flat[tap] = 1.0
+        target = tf.nn.conv2d_transpose(x, kernel, (1, 24, 24, 1), strides=2, padding="SAME").numpy()
+        rows.append(np.linalg.lstsq(design, target[0, 2:-2, 2:-2, 0].reshape(-1), rcond=None)[0])
+    return np.array(rows)
+
+
+def resize_conv_kernel(transposed: np.ndarray) -> np.ndarray:
+    """A stride-2 transposed-conv kernel (3, 3, out, in) as the closest nearest-resize + conv kernel (3, 3, in, out)."""
+    out_channels, in_channels = transposed.shape[2:]
+    taps = np.tensordot(_resize_conv_taps().T, transposed.reshape(9, out_channels, in_channels), axes=1)
+    return np.transpose(taps.reshape(3, 3, out_channels, in_channels), (0, 1, 3, 2)).astype(transposed.dtype)
