@@ -40,7 +40,7 @@ def test_a_model_with_other_image_sizes_is_not_a_style_model_for_the_phone(tmp_p
 
 def test_unknown_backend_is_a_user_error():
     with pytest.raises(UserError, match="--backend must be one of"):
-        runner_factory("tensorrt")
+        runner_factory("metal")
 
 
 def wait_until_loaded(slot: ModelSlot) -> None:

@@ -152,8 +152,8 @@ def test_wrong_frames_are_user_errors(model_path, bad_frame, message):
 
 
 def test_unknown_backend_is_a_user_error(model_path):
-    with pytest.raises(UserError, match="unknown backend 'tensorrt'"):
-        ModelRunner(model_path, backend="tensorrt")
+    with pytest.raises(UserError, match="unknown backend 'metal'"):
+        ModelRunner(model_path, backend="metal")
 
 
 def _multiarray_output_spec():

@@ -18,7 +18,7 @@ from mobilestyle import frame
 from mobilestyle.errors import UserError
 
 MODEL_SUFFIX = ".mlmodel"
-BACKENDS = ("auto", "openvino", "onnxruntime")
+BACKENDS = ("auto", "openvino", "onnxruntime", "cuda", "tensorrt")
 
 
 class Runner(Protocol):
