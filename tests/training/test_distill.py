@@ -297,3 +297,12 @@ def test_teacher_targets_are_computed_on_a_reflect_padded_frame(tmp_path, teache
     expected = np.clip(np.rint(model(framed)[0].numpy()[32:-32, 32:-32]), 0, 255).astype(np.uint8)
     np.testing.assert_array_equal(padded[0], expected)
     assert not np.array_equal(padded, plain)
+
+
+def test_stability_term_adds_the_shifted_output_error_to_the_loss(tmp_path, teacher, photos):
+    plain = distill(tiny_config(teacher, photos, tmp_path / "a.npz", steps=1, lr=1e-12))
+    stable = distill(tiny_config(teacher, photos, tmp_path / "b.npz", steps=1, lr=1e-12, stability_weight=1.0))
+    assert np.isfinite(stable["final_loss"]) and stable["final_loss"] > plain["final_loss"]
+    assert stable["recipe"]["stability_weight"] == 1.0 and stable["recipe"]["stability_shift"] == 2
+    with pytest.raises(UserError, match="--stability-shift must be 1, 2 or 3"):
+        distill(tiny_config(teacher, photos, tmp_path / "c.npz", stability_weight=1.0, stability_shift=4))

@@ -50,6 +50,11 @@ def distill(
     gram_weight: Annotated[Optional[float], typer.Option(help="Relative Gram error at relu1_2/relu2_2/relu3_4, each "
                                                               "crop against the teacher's: texture [perceptual: 2].")] = None,
     tv_weight: Annotated[Optional[float], typer.Option(help="Total variation [0].")] = None,
+    stability_weight: Annotated[float, typer.Option(help="Temporal stability: the output for the input moved by "
+                                                         "--stability-shift px (plus noise) should be the moved "
+                                                         "output (less flicker on video) [0].")] = 0.0,
+    stability_shift: Annotated[int, typer.Option(help="Shift of the stability term, 1-3 px (off the stride grid).")] = 2,
+    stability_noise: Annotated[float, typer.Option(help="Gaussian noise (0..255) added to the moved input.")] = 2.0,
     teacher_pad: Annotated[int, typer.Option(help="Reflect-pad each frame by this many px for the teacher and crop "
                                                   "its output back (its zero padding paints edge bands).")] = 32,
     init: Annotated[Optional[str], typer.Option(help="Student initialisation: random | teacher (copy shared weights) "
@@ -74,6 +79,7 @@ def distill(
         batch_size=batch_size, crop_size=crop_size, lr=lr, seed=seed, eval_dir=eval_dir, eval_images=eval_images,
         train_images=train_images, vgg_weights=vgg_weights, pixel_weight=pixel_weight, lowpass_weight=lowpass_weight,
         lowpass_sigma=lowpass_sigma, feature_weight=feature_weight, gram_weight=gram_weight, tv_weight=tv_weight,
+        stability_weight=stability_weight, stability_shift=stability_shift, stability_noise=stability_noise,
         teacher_pad=teacher_pad, init=init, norm_stats=norm_stats,
         eval_every_minutes=eval_every, checkpoint_every_minutes=checkpoint_every, resume=resume, fp16=fp16)
     run_distill(config)

@@ -104,6 +104,9 @@ class DistillConfig:
     feature_weight: float = 0.0
     gram_weight: float = 0.0
     tv_weight: float = 0.0
+    stability_weight: float = 0.0
+    stability_shift: int = 2
+    stability_noise: float = 2.0
     teacher_pad: int = targets.TEACHER_PAD
     init: str = "random"
     norm_stats: str = "batch"
@@ -138,6 +141,12 @@ class DistillConfig:
             raise UserError("every loss weight is 0: give at least one of --pixel/--lowpass/--feature/--gram/--tv-weight")
         if not self.lowpass_sigma > 0:
             raise UserError(f"--lowpass-sigma must be positive, got {self.lowpass_sigma}")
+        if not (self.stability_weight >= 0 and math.isfinite(self.stability_weight)):
+            raise UserError(f"--stability-weight must be a finite number >= 0, got {self.stability_weight}")
+        if not 1 <= self.stability_shift <= 3:
+            raise UserError(f"--stability-shift must be 1, 2 or 3 px (off the stride-4 grid), got {self.stability_shift}")
+        if self.stability_noise < 0:
+            raise UserError(f"--stability-noise must be >= 0, got {self.stability_noise}")
         if self.teacher_pad < 0 or self.teacher_pad % 4:
             raise UserError(f"--teacher-pad must be a multiple of 4 and >= 0, got {self.teacher_pad}")
         if self.init not in ("random", "teacher") and not self.init.endswith(".npz"):
@@ -362,12 +371,31 @@ def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | Non
             total = tf.add_n([weights[name] * value for name, value in terms.items()])
         return total, terms, tape.gradient(total, produced)
 
+    shift = config.stability_shift
+
+    def stability_loss(content, produced, step):
+        """The student's output for its input moved by `shift` px (plus a little noise) should be its output
+        moved the same way: strokes that follow the picture, not the stride grid, do not crawl on video."""
+        size = tf.shape(content)[1] - 4
+        moved = content[:, shift:shift + size, shift:shift + size]
+        noise = tf.random.stateless_normal(tf.shape(moved), tf.stack([tf.cast(config.seed, tf.int64), step]))
+        moved_output = student(tf.clip_by_value(moved + config.stability_noise * noise, 0.0, 255.0),
+                               training=batch_statistics)
+        return tf.reduce_mean(tf.square((moved_output - produced[:, shift:shift + size, shift:shift + size]) / 255.0))
+
     @tf.function
     def train_step(content, target):
-        with tf.GradientTape() as tape:
+        with tf.GradientTape(persistent=config.stability_weight > 0) as tape:
             produced = student(content, training=batch_statistics)
+            if config.stability_weight:
+                stability = stability_loss(content, produced, tf.cast(optimizer.iterations, tf.int64))
         total, terms, produced_gradient = loss_and_gradient(produced, target)
         gradients = tape.gradient(produced, student.trainable_variables, output_gradients=produced_gradient)
+        if config.stability_weight:
+            extra = tape.gradient(config.stability_weight * stability, student.trainable_variables)
+            gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
+            total += config.stability_weight * stability
+            terms = {**terms, "stability": stability}
         optimizer.apply(gradients, student.trainable_variables)
         return total, terms
 
