@@ -50,6 +50,7 @@ from mobilestyle.networks.checkpoint import (
     set_model_weights,
 )
 from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.portable_paths import portable
 from mobilestyle.training import distill_report, quality, targets
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.losses import feature_loss, gram_loss, lowpass_pixel_loss, total_variation_loss
@@ -166,10 +167,11 @@ class DistillConfig:
         return {term: getattr(self, f"{term}_weight") for term in LOSS_TERMS if getattr(self, f"{term}_weight")}
 
     def recipe(self) -> dict:
+        """The options as recorded in checkpoints and reports: machine paths made portable."""
         values = {key: (str(value) if isinstance(value, Path) else value) for key, value in asdict(self).items()}
         values["content_dirs"] = [str(path) for path in self.content_dirs]
         values["arch"] = str(self.arch)
-        return values
+        return portable(values)
 
 
 def teacher_layout_student(teacher_arch: ArchSpec, blocks: int = 3) -> ArchSpec:
@@ -458,7 +460,8 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         save_state(folder / "state.npz", student, optimizer,
                    {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "cpu_seconds": cpu_seconds(),
                     "curve": curve, "arch": config.arch.to_dict(), "recipe": config.recipe()})
-        meta = {"style": teacher.meta.get("style", "distilled"), "teacher": teacher.meta.get("teacher", str(config.teacher)),
+        meta = {"style": teacher.meta.get("style", "distilled"),
+                "teacher": teacher.meta.get("teacher", portable(str(config.teacher))),
                 "steps": step, "minutes": round(elapsed / 60, 2), "recipe": config.recipe(), "final": final}
         return save_checkpoint(Checkpoint.from_model(student, config.arch, meta), out, fp16=config.fp16)
 
@@ -516,7 +519,7 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
     scores, _ = distill_report.measure(eval_model, eval_content, eval_target, loss_net)
     trained_steps = step - start_step
     report = {
-        "checkpoint": path.name, "teacher": teacher.meta.get("teacher", str(config.teacher)),
+        "checkpoint": path.name, "teacher": teacher.meta.get("teacher", portable(str(config.teacher))),
         "student_arch": str(config.arch), "steps": step, "minutes": round(elapsed / 60, 2),
         "cpu_minutes": round(cpu_seconds() / 60, 2),
         "steps_per_second": round(trained_steps / train_seconds, 3) if train_seconds else None,
