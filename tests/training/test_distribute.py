@@ -166,18 +166,17 @@ def test_two_logical_cpu_devices_train_like_one_device_and_resume_across_device_
         inputs, one_device, processes, tmp_path):
     two_out, resumed_out = tmp_path / "two.npz", tmp_path / "resumed.npz"
     two = processes.start(cli_args(inputs, two_out, "--strategy", "mirrored", "--cpu-devices", 2), "two")
-    train(config(inputs, resumed_out, steps=2))  # meanwhile: 2 steps on one device, resumed on two below
-    code, log = processes.finish(two)
-    assert code == 0, log[-3000:]
+    train(config(inputs, resumed_out, steps=2))  # meanwhile: 2 steps on one device, resumed on two devices
+    resumed = processes.start(cli_args(inputs, resumed_out, "--resume", "--strategy", "auto"), "resumed",
+                              MOBILESTYLE_CPU_DEVICES="2")
+    for process in (two, resumed):
+        code, log = processes.finish(process)
+        assert code == 0, log[-3000:]
     run = trained(two_out)
     assert (run["report"]["strategy"], run["report"]["replicas"], run["report"]["global_batch"]) == ("mirrored", 2, 4)
     assert run["report"]["images_per_second"] > 0
     assert_same_training(run, one_device, ARCH, moments_fraction=1e-2)
 
-    resumed = processes.start(cli_args(inputs, resumed_out, "--resume", "--strategy", "auto"), "resumed",
-                              MOBILESTYLE_CPU_DEVICES="2")
-    code, log = processes.finish(resumed)
-    assert code == 0, log[-3000:]
     run = trained(resumed_out)
     assert (run["report"]["replicas"], run["report"]["steps_this_run"]) == (2, 2)
     assert_same_training(run, one_device, ARCH, moments_fraction=1e-2)

@@ -186,7 +186,7 @@ def first_line(text: str) -> str:
 def per_replica_batch(global_batch: int, replicas: int) -> int:
     if global_batch % replicas:
         raise UserError(f"--batch-size {global_batch} is the global batch and must be a multiple of the "
-                        f"{replicas} replicas")
+                        f"{replicas} replicas (or train on one device: --strategy one)")
     return global_batch // replicas
 
 
