@@ -295,6 +295,18 @@ def test_one_device_sees_the_batches_of_the_plain_crop_pipeline():
         np.testing.assert_array_equal(next(batches).numpy(), next(plain).numpy())
 
 
+def test_each_worker_keeps_its_replicas_batches_of_every_step():
+    """4 replicas on 2 workers: per-replica batch k belongs to step k // 4, replica k % 4."""
+    import tensorflow as tf
+
+    steps = tf.data.Dataset.range(12)
+    pairs = steps.map(lambda k: (k, -k))
+    assert list(distribute.worker_share(steps, 4, 2, 2).as_numpy_iterator()) == [2, 3, 6, 7, 10, 11]
+    assert [tuple(map(int, pair)) for pair in distribute.worker_share(pairs, 4, 0, 2).as_numpy_iterator()] == [
+        (0, 0), (1, -1), (4, -4), (5, -5), (8, -8), (9, -9)]
+    assert distribute.worker_share(steps, 4, 0, 4) is steps
+
+
 @pytest.mark.parametrize("args, message", [
     (["--strategy", "multiworker"], "--strategy multiworker needs TF_CONFIG"),
     (["--strategy", "ring"], "--strategy must be one of"),

@@ -202,16 +202,45 @@ def distribute_batches(distribution: Distribution, make_batches: Callable[[int, 
     size = per_replica_batch(global_batch, replicas)
 
     def dataset(context: tf.distribute.InputContext) -> tf.data.Dataset:
-        batches = make_batches(size, start_step * replicas)
         local = replicas // context.num_input_pipelines
-        if local < replicas:
-            first = context.input_pipeline_id * local
-            batches = batches.batch(replicas, drop_remainder=True).map(lambda group: group[first:first + local]).unbatch()
+        batches = worker_share(make_batches(size, start_step * replicas), replicas,
+                               context.input_pipeline_id * local, local)
         # Endless (it is, in practice): a finite dataset makes every step of a multi-worker run ask all
         # workers in an extra eager all-reduce whether they still have data.
         return batches.repeat()
 
     return iter(distribution.strategy.distribute_datasets_from_function(dataset))
+
+
+def worker_share(batches: tf.data.Dataset, replicas: int, first: int, count: int) -> tf.data.Dataset:
+    """Of every `replicas` consecutive batches (one step), the `count` from index `first` (one worker's replicas).
+
+    Batches may be tensors or tuples of tensors (a content crop and its teacher's crop).
+    """
+    if count == replicas:
+        return batches
+
+    def keep(*group):
+        kept = tuple(part[first:first + count] for part in group)
+        return kept if len(kept) > 1 else kept[0]
+
+    return batches.batch(replicas, drop_remainder=True).map(keep).unbatch()
+
+
+def agreed_maximum(distribution: Distribution) -> Callable[[float], float]:
+    """A function giving the largest of every worker's `value` (a time budget's elapsed seconds), so that
+    all workers take the same learning rate and stop at the same step; the identity on one worker."""
+    if distribution.workers == 1:
+        return lambda value: value
+    strategy = distribution.strategy
+
+    @tf.function
+    def largest(value):
+        def replica(mine):
+            return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.MAX, mine)
+        return strategy.experimental_local_results(strategy.run(replica, args=(value,)))[0]
+
+    return lambda value: float(largest(tf.constant(value, tf.float64)))
 
 
 def sync_batch_norm(model, distribution: Distribution) -> int:
