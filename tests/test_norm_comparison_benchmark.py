@@ -1,0 +1,54 @@
+"""benchmarks/norm_comparison.py's layer listing on small exported nets: what the phone runs per norm kind."""
+
+import importlib.util
+
+import pytest
+
+from mobilestyle.export.coreml import export_coreml
+from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.checkpoint import random_checkpoint
+from tests.conftest import REPO_ROOT
+
+SMALL = "blocks=1,width=0.25,norm={norm},upsample=nearest,padding=reflect,output=tanh150,out_norm=yes,eps=0.001"
+# conv1, conv2, conv3, res1_conv1, res1_conv2, up1, up2, out: each followed by a norm.
+CONVS = 8
+
+
+@pytest.fixture(scope="module")
+def benchmark():
+    spec = importlib.util.spec_from_file_location("norm_comparison", REPO_ROOT / "benchmarks" / "norm_comparison.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _export(norm: str, model_format: str, folder, name: str = "small"):
+    checkpoint = random_checkpoint(ArchSpec.parse(SMALL.format(norm=norm)), seed=3)
+    return export_coreml(checkpoint, folder, name, model_format=model_format, fp16=True).model_path
+
+
+def test_batch_norm_is_folded_into_the_convs(benchmark, tmp_path):
+    listing = benchmark.list_layers(_export("batch", "neuralnetwork", tmp_path))
+    assert listing["format"] == "neuralnetwork"
+    assert listing["kinds"]["convolution"] == listing["convs"] == CONVS
+    assert listing["convs_with_bias"] == CONVS
+    assert not any(listing["norm_layers"].values())
+    assert "reduceMean" not in listing["kinds"] and "pooling" not in listing["kinds"]
+
+
+def test_instance_norm_as_written_is_decomposed_and_the_fusable_form_is_not(benchmark, tmp_path):
+    decomposed = benchmark.list_layers(_export("instance", "mlprogram", tmp_path))
+    norms = ["conv1_norm", "conv2_norm", "conv3_norm", "out_norm", "res1_conv1_norm", "res1_conv2_norm",
+             "up1_norm", "up2_norm"]
+    assert decomposed["format"] == "mlprogram"
+    assert decomposed["kinds"]["reduce_mean"] == 2 * CONVS
+    assert decomposed["reduced_norms"] == norms
+    assert decomposed["convs_with_bias"] == 0 and decomposed["norm_layers"]["instance_norm"] == 0
+    assert decomposed["elements"]["reduce_mean"] > 0
+    assert "const" not in benchmark.compute_kinds(decomposed)
+
+    with benchmark.fusable_instance_norm():
+        fused = benchmark.list_layers(_export("instance", "mlprogram", tmp_path, name="fused"))
+    assert fused["norm_layers"]["instance_norm"] == CONVS - 1
+    assert fused["reduced_norms"] == ["out_norm"]
+    assert sum(benchmark.compute_kinds(fused).values()) < sum(benchmark.compute_kinds(decomposed).values())
