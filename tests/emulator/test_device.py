@@ -154,3 +154,12 @@ def test_an_interrupt_during_inference_leaves_counts_that_add_up():
     summary = loop.summary()
     assert summary["frames_stylized"] == 3
     assert summary["frames_in"] == summary["frames_stylized"] + summary["frames_dropped"]
+
+
+def test_the_device_clock_paces_with_the_apps_tolerance_of_a_tenth_of_an_interval():
+    # At 15 fps a frame may run up to 6.7 ms before its slot: one at 58.8 ms (17 fps camera) is too early,
+    # one at 60.6 ms (16.5 fps) is not. The live loop's 25% would run both.
+    too_early, _, _ = device_run(10.0, fps=17, count=2)
+    in_time, _, _ = device_run(10.0, fps=16.5, count=2)
+    assert (too_early.summary()["frames_stylized"], too_early.summary()["frames_dropped_pace"]) == (1, 1)
+    assert (in_time.summary()["frames_stylized"], in_time.summary()["frames_dropped_pace"]) == (2, 0)

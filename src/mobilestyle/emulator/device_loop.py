@@ -31,6 +31,9 @@ from mobilestyle.emulator.sources import FrameSource
 from mobilestyle.emulator.stats import LoopStats, percentile_ms
 
 US = 1_000_000
+APP_PACE_TOLERANCE = 0.1
+"""The app's pacer lets a frame run up to 10% of an interval early (`FramePacer` toleranceFraction); the live
+loop allows 25% for the desktop's timing jitter, which the device clock does not have."""
 PHONE_FPS_WINDOW_S = 1.0
 PHONE_LATENCY_SAMPLES = 30
 
@@ -77,7 +80,8 @@ class DeviceLoop:
         self.timing_for = timing_for
         self.max_frames = max_frames
         self.stats = stats or LoopStats()
-        self.queue: CameraQueue[np.ndarray] = CameraQueue(FrameGate(pace_fps), self.stats.frame_dropped)
+        self.queue: CameraQueue[np.ndarray] = CameraQueue(FrameGate(pace_fps, APP_PACE_TOLERANCE),
+                                                          self.stats.frame_dropped)
         self.timing: DeviceTiming | None = None
         self.desktop_seconds = 0.0
         """Desktop time spent in the model (reported, never used: it is not deterministic)."""
