@@ -7,6 +7,7 @@ import typer
 
 from mobilestyle.cli.app import app
 from mobilestyle.cli.core import ArchOption
+from mobilestyle.cli.train import CpuDevicesOption, StrategyOption
 
 
 @app.command()
@@ -68,11 +69,15 @@ def distill(
     checkpoint_every: Annotated[float, typer.Option(help="Minutes between saved checkpoints.")] = 5.0,
     resume: Annotated[bool, typer.Option(help="Continue from the saved state in the work folder.")] = False,
     fp16: Annotated[bool, typer.Option(help="Store the student checkpoint in float16.")] = False,
+    strategy: StrategyOption = "auto",
+    cpu_devices: CpuDevicesOption = 1,
 ) -> None:
     """Train a small student net to look like a teacher's stylized frames (structure/texture/detail report at 853x480)."""
     from mobilestyle.networks.arch import ArchSpec
     from mobilestyle.training.distill import distill as run_distill, preset_config
+    from mobilestyle.training.distribute import make_distribution
 
+    distribution = make_distribution(strategy, cpu_devices)  # before the teacher or anything else starts TensorFlow
     config = preset_config(
         preset, arch=ArchSpec.parse(arch) if arch else None,
         teacher=teacher, content_dirs=content_dir, out=out, steps=steps, minutes=minutes,
@@ -82,4 +87,4 @@ def distill(
         stability_weight=stability_weight, stability_shift=stability_shift, stability_noise=stability_noise,
         teacher_pad=teacher_pad, init=init, norm_stats=norm_stats,
         eval_every_minutes=eval_every, checkpoint_every_minutes=checkpoint_every, resume=resume, fp16=fp16)
-    run_distill(config)
+    run_distill(config, distribution=distribution)

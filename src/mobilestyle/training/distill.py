@@ -12,6 +12,11 @@ deepest texture layer) and per-image `gram` error (relu1_2/relu2_2/relu3_4: the 
 strokes), and total variation `tv`. The learning rate follows a cosine from `lr` to 5% of it over the
 step or time budget.
 
+Devices (`--strategy`, see `distribute.py`): `--batch-size` is the global batch, split across the
+replicas; feature errors are normalised by the global batch's feature energy and batch norms in
+training mode use the global batch's statistics, so R replicas train what one device would. Only the
+chief writes files; a time budget runs on the largest elapsed time of all workers.
+
 `PRESETS` name sets of option defaults: `perceptual` (the default: the project's layout with
 reflection padding and nearest-resize upsampling, the teacher's output head, started from the
 teacher's weights, batch-norm statistics fixed, perceptual losses), `teacher` and `scratch` (the
@@ -28,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,8 +58,19 @@ from mobilestyle.networks.checkpoint import (
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.portable_paths import portable
 from mobilestyle.training import distill_report, quality, targets
+from mobilestyle.training.distribute import (
+    Distribution,
+    agreed_maximum,
+    broadcast_from_chief,
+    chief_number,
+    cluster_errors,
+    distribute_batches,
+    make_distribution,
+    per_replica_batch,
+    sync_batch_norm,
+)
 from mobilestyle.training.frames import evenly_spaced
-from mobilestyle.training.losses import feature_loss, gram_loss, lowpass_pixel_loss, total_variation_loss
+from mobilestyle.training.losses import content_loss, gram_loss, lowpass_pixel_loss, total_variation_loss
 from mobilestyle.training.norm_stats import recalibrate_batch_norm
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.targets import stylize_frames
@@ -67,6 +84,7 @@ LR_FLOOR = 0.05
 MAX_PSNR = quality.MAX_PSNR
 STATE_FORMAT = "mobilestyle.distill-state/1"
 NORM_STATS_KINDS = ("batch", "fixed")
+ENERGY_EPSILON = 1e-8  # losses.content_loss adds it to the target features' energy
 LOSS_TERMS = ("pixel", "lowpass", "feature", "gram", "tv")
 _PIXEL_ONLY = {"pixel_weight": 1.0, "lowpass_weight": 0.0, "feature_weight": 0.0, "gram_weight": 0.0,
                "tv_weight": 0.0}
@@ -341,20 +359,29 @@ def fix_norm_statistics(student: keras.Model, eval_model: keras.Model, frames: n
 
 
 def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | None, config: DistillConfig,
-                    batch_statistics: bool = True):
-    """One Adam step on (content, teacher) crops; returns the weighted total and the unweighted terms.
+                    batch_statistics: bool = True, distribution: Distribution | None = None):
+    """One Adam step on a global batch of (content, teacher) crops; returns the weighted total and the terms.
 
-    The losses (the loss network's forward and backward pass, most of the work) form one XLA
-    cluster; the student runs outside it, because XLA on CPU has no kernel for the gradient of
-    nearest-neighbour resizing. Batch norms normalize by the batch (and update their averages) or by
-    their fixed statistics.
+    The losses (the loss network's passes, most of the work) are XLA clusters; the student runs
+    outside them, because XLA on CPU has no kernel for the gradient of nearest-neighbour resizing.
+    Batch norms normalize by the batch (and update their averages) or by their fixed statistics. On R
+    replicas each computes the loss of its crops with the feature errors normalised by the global
+    batch's feature energy (an all-reduce) and backpropagates 1/R of it; the optimizer sums the
+    replicas' gradients: the gradient of the global batch's loss.
     """
+    strategy = distribution.strategy if distribution else tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    mean = tf.distribute.ReduceOp.MEAN
     weights = config.loss_weights()
     feature_layers = tuple(dict.fromkeys((CONTENT_LAYER, loss_net.style_layers[-1]))) if loss_net else ()
 
     @tf.function(jit_compile=True)
-    def loss_and_gradient(produced, target):
-        target_features = loss_net(target) if loss_net is not None else None
+    def target_features_and_energy(target):
+        features = loss_net(target)
+        return features, {layer: tf.reduce_mean(tf.square(features[layer])) for layer in feature_layers}
+
+    @tf.function(jit_compile=True)
+    def loss_and_gradient(produced, target, target_features, feature_scales):
         with tf.GradientTape() as tape:
             tape.watch(produced)
             terms = {}
@@ -364,14 +391,16 @@ def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | Non
                 terms["lowpass"] = lowpass_pixel_loss(produced, target, config.lowpass_sigma)
             if loss_net is not None:
                 features = loss_net(produced)
-                if "feature" in weights:
-                    terms["feature"] = feature_loss(features, target_features, feature_layers)
+                if "feature" in weights:  # losses.feature_loss, each layer normalised by the global batch's energy
+                    terms["feature"] = tf.add_n([content_loss(features, target_features, layer) * feature_scales[layer]
+                                                 for layer in feature_layers])
                 if "gram" in weights:
                     terms["gram"] = gram_loss(features, target_features, loss_net.style_layers)
             if "tv" in weights:
                 terms["tv"] = total_variation_loss(produced)
             total = tf.add_n([weights[name] * value for name, value in terms.items()])
-        return total, terms, tape.gradient(total, produced)
+            share = total / replicas
+        return total, terms, tape.gradient(share, produced)
 
     shift = config.stability_shift
 
@@ -385,69 +414,104 @@ def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | Non
                                training=batch_statistics)
         return tf.reduce_mean(tf.square((moved_output - produced[:, shift:shift + size, shift:shift + size]) / 255.0))
 
-    @tf.function
-    def train_step(content, target):
+    def replica_step(content, target):
+        context = tf.distribute.get_replica_context()
+        target_features, feature_scales = None, None
+        if loss_net is not None:
+            target_features, energies = target_features_and_energy(target)
+            feature_scales = {layer: (energy + ENERGY_EPSILON) / (context.all_reduce(mean, energy) + ENERGY_EPSILON)
+                              for layer, energy in energies.items()}
         with tf.GradientTape(persistent=config.stability_weight > 0) as tape:
             produced = student(content, training=batch_statistics)
             if config.stability_weight:
-                stability = stability_loss(content, produced, tf.cast(optimizer.iterations, tf.int64))
-        total, terms, produced_gradient = loss_and_gradient(produced, target)
+                noise_index = tf.cast(optimizer.iterations, tf.int64) * replicas + tf.cast(
+                    context.replica_id_in_sync_group, tf.int64)
+                stability = stability_loss(content, produced, noise_index)
+                # Inside the tape: a product taken after it closes would have no gradient.
+                stability_share = config.stability_weight * stability / replicas
+        total, terms, produced_gradient = loss_and_gradient(produced, target, target_features, feature_scales)
         gradients = tape.gradient(produced, student.trainable_variables, output_gradients=produced_gradient)
         if config.stability_weight:
-            extra = tape.gradient(config.stability_weight * stability, student.trainable_variables)
+            extra = tape.gradient(stability_share, student.trainable_variables)
             gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
             total += config.stability_weight * stability
             terms = {**terms, "stability": stability}
         optimizer.apply(gradients, student.trainable_variables)
         return total, terms
 
+    @tf.function
+    def train_step(content, target):
+        total, terms = strategy.run(replica_step, args=(content, target))
+        return (strategy.reduce(mean, total, axis=None),
+                {key: strategy.reduce(mean, value, axis=None) for key, value in terms.items()})
+
     return train_step
 
 
-def distill(config: DistillConfig, console: Console | None = None) -> dict:
-    """Train the student; returns the final report (also written to the work folder)."""
+def distill(config: DistillConfig, console: Console | None = None, distribution: Distribution | None = None) -> dict:
+    """Train the student; returns the final report (also written to the work folder).
+
+    `distribution` (`distribute.make_distribution`, made before TensorFlow starts) defaults to the
+    `auto` strategy. A worker that is not the chief writes nothing and returns a short summary.
+    """
     console = console or Console()
     config.validate()
+    distribution = distribution or make_distribution()
+    per_replica_batch(config.batch_size, distribution.replicas)
+    chief = distribution.is_chief
     out = Path(config.out)
     if out.suffix != ".npz":
         raise UserError(f"--out must name a .npz checkpoint, got {out}")
-    folder = ensure_writable_dir(work_dir(out))
+    folder = ensure_writable_dir(work_dir(out)) if chief else work_dir(out)
+    # The other workers cache the teacher's frames in a folder of their own, removed with this object.
+    scratch = None if chief else tempfile.TemporaryDirectory(prefix="mobilestyle-worker-")
+    cache = folder if chief else Path(scratch.name)
     teacher = load_teacher(config.teacher)
     train_paths, eval_paths = split_content(config)
-    loss_net = load_loss_network(config.vgg_weights, TEXTURE_LAYERS) if (config.needs_vgg or config.vgg_weights) else None
+    with distribution.strategy.scope():
+        loss_net = (load_loss_network(config.vgg_weights, TEXTURE_LAYERS) if (config.needs_vgg or config.vgg_weights)
+                    else None)
     keras.utils.set_random_seed(config.seed)
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         started = time.monotonic()
-        train_content, train_target = teacher_targets(teacher, train_paths, config, folder / "targets.npz", progress)
-        eval_content, eval_target = teacher_targets(teacher, eval_paths, config, folder / "eval_targets.npz", progress)
+        train_content, train_target = teacher_targets(teacher, train_paths, config, cache / "targets.npz", progress)
+        eval_content, eval_target = teacher_targets(teacher, eval_paths, config, cache / "eval_targets.npz", progress)
         targets_seconds = time.monotonic() - started
     console.log(f"{len(train_paths)} training frames, {len(eval_paths)} held-out frames "
                 f"({config.frame_width}x{config.frame_height}), teacher {teacher.meta.get('teacher', config.teacher)}, "
                 f"losses {', '.join(f'{name} x{weight:g}' for name, weight in config.loss_weights().items())}")
 
-    student = build_transformer_net(config.arch)
-    student.build((None, None, None, 3))
+    with distribution.strategy.scope():
+        student = build_transformer_net(config.arch)
+        student.build((None, None, None, 3))
+        optimizer = keras.optimizers.Adam(config.lr)
+        optimizer.build(student.trainable_variables)
+    if config.norm_stats == "batch":
+        sync_batch_norm(student, distribution)
     if config.init == "teacher":
         console.log(f"initialised {teacher_init(student, teacher)} student weights from the teacher")
     elif config.init != "random":
         checkpoint_init(student, Path(config.init), config.arch)
         console.log(f"initialised the student from {config.init}")
-    optimizer = keras.optimizers.Adam(config.lr)
-    optimizer.build(student.trainable_variables)
     step, elapsed, cpu_before, curve = 0, 0.0, 0.0, []
-    if config.resume:
+    if config.resume and chief:
         header = load_state(folder / "state.npz", student, optimizer, STATE_FORMAT, config.arch, "distillation")
         step, elapsed, cpu_before, curve = (int(header["step"]), float(header["elapsed"]),
                                             float(header["cpu_seconds"]), list(header["curve"]))
         console.log(f"resumed at step {step} ({elapsed / 60:.1f} min)")
     train_step = make_train_step(student, optimizer, loss_net if config.needs_vgg else None, config,
-                                 config.norm_stats == "batch")
+                                 config.norm_stats == "batch", distribution)
     eval_model = build_transformer_net(config.arch, config.frame_height, config.frame_width)
     if config.norm_stats == "fixed" and not config.resume:
         fix_norm_statistics(student, eval_model, train_content, console)
+    with cluster_errors(distribution, lambda: "before its first step"):
+        broadcast_from_chief(distribution, [*student.weights, *optimizer.variables])
+        step = int(chief_number(distribution, step))
+    if distribution.replicas > 1:
+        console.log(f"training on {distribution.describe()}, global batch {config.batch_size}")
     curve_count = min(CURVE_FRAMES, len(eval_content))
     title = f"{teacher.meta.get('style', 'student')}: {config.arch}"
 
@@ -477,14 +541,28 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
         console.log(f"step {step}  {elapsed / 60:.1f} min  held-out structure {scores['structure_psnr']:.2f} dB{gram}  "
                     f"detail {scores['detail_ratio']:.2f}  border {scores['border']:.1f}  PSNR {scores['psnr']:.2f} dB")
 
-    if not curve:
+    if not curve and chief:
         measure()
-    batches = iter(crop_batches(train_content, train_target, config, step))
+
+    def make_batches(size: int, first: int) -> tf.data.Dataset:
+        return crop_batches(train_content, train_target, dataclasses.replace(config, batch_size=size), first)
+
+    batches = distribute_batches(distribution, make_batches, config.batch_size, step)
+    agree = agreed_maximum(distribution) if config.minutes is not None else (lambda value: value)
     total = config.steps if config.steps is not None else None
     last_eval = last_save = elapsed
     start_step, run_started = step, time.monotonic() - elapsed
     loss_value, train_seconds = float("nan"), 0.0
-    with Progress(*columns, console=console) as progress:
+    saved_step = step if config.resume else None
+
+    def where() -> str:
+        if not chief:
+            return f"at step {step}; the chief keeps the saved state"
+        if saved_step is None:
+            return f"at step {step}, before any state was saved: start every worker again"
+        return f"at step {step}; the state of step {saved_step} is saved: start every worker again with --resume"
+
+    with Progress(*columns, console=console) as progress, cluster_errors(distribution, where):
         task = progress.add_task("distill", total=total or 60 * config.minutes, info="")
         try:
             while budget_fraction(config, step, elapsed) < 1.0:
@@ -497,32 +575,41 @@ def distill(config: DistillConfig, console: Console | None = None) -> dict:
                 if not math.isfinite(loss_value):
                     raise UserError(f"training diverged at step {step} (loss {loss_value}); lower --lr")
                 step += 1
-                elapsed = time.monotonic() - run_started
+                elapsed = agree(time.monotonic() - run_started)
                 rate = (step - start_step) / train_seconds
                 progress.update(task, completed=step if total else min(elapsed, 60 * config.minutes),
-                                info=f"step {step} loss {loss_value:.5f} {rate:.2f} it/s")
-                if elapsed - last_eval >= 60 * config.eval_every_minutes:
+                                info=f"step {step} loss {loss_value:.5f} {rate:.2f} steps/s "
+                                     f"{rate * config.batch_size:.1f} img/s")
+                if chief and elapsed - last_eval >= 60 * config.eval_every_minutes:
                     measure()
                     last_eval = elapsed
-                if elapsed - last_save >= 60 * config.checkpoint_every_minutes:
+                if chief and elapsed - last_save >= 60 * config.checkpoint_every_minutes:
                     checkpoint()
-                    last_save = elapsed
+                    last_save, saved_step = elapsed, step
         except KeyboardInterrupt:
-            checkpoint()
-            console.log(f"interrupted at step {step}: state saved, continue with --resume")
+            if chief:
+                checkpoint()
+                console.log(f"interrupted at step {step}: state saved, continue with --resume")
             raise
+    trained_steps = step - start_step
+    speed = {"strategy": distribution.kind, "replicas": distribution.replicas, "workers": distribution.workers,
+             "global_batch": config.batch_size,
+             "steps_per_second": round(trained_steps / train_seconds, 3) if train_seconds else None,
+             "images_per_second": round(trained_steps * config.batch_size / train_seconds, 2) if train_seconds else None}
+    if not chief:
+        scratch.cleanup()
+        console.log(f"{distribution.task}: finished at step {step}; the chief writes the checkpoint and report")
+        return {"steps": step, "chief": False, **speed}
     if curve[-1]["step"] != step:
         measure()
     recalibration = recalibrate(student, eval_model, train_content, train_target, console)
     path = checkpoint(final=True)
     set_model_weights(eval_model, model_weights(student))
     scores, _ = distill_report.measure(eval_model, eval_content, eval_target, loss_net)
-    trained_steps = step - start_step
     report = {
         "checkpoint": path.name, "teacher": teacher.meta.get("teacher", portable(str(config.teacher))),
         "student_arch": str(config.arch), "steps": step, "minutes": round(elapsed / 60, 2),
-        "cpu_minutes": round(cpu_seconds() / 60, 2),
-        "steps_per_second": round(trained_steps / train_seconds, 3) if train_seconds else None,
+        "cpu_minutes": round(cpu_seconds() / 60, 2), **speed,
         "teacher_targets_seconds": round(targets_seconds, 1),
         "batch_norm_recalibration": recalibration,
         "final_loss": loss_value,
