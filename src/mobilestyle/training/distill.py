@@ -15,7 +15,7 @@ step or time budget.
 Devices (`--strategy`, see `distribute.py`): `--batch-size` is the global batch, split across the
 replicas; feature errors are normalised by the global batch's feature energy and batch norms in
 training mode use the global batch's statistics, so R replicas train what one device would. Only the
-chief writes files; a time budget runs on the largest elapsed time of all workers.
+chief writes files; a time budget runs on the chief's clock.
 
 `PRESETS` name sets of option defaults: `perceptual` (the default: the project's layout with
 reflection padding and nearest-resize upsampling, the teacher's output head, started from the
@@ -60,9 +60,9 @@ from mobilestyle.portable_paths import portable
 from mobilestyle.training import distill_report, quality, targets
 from mobilestyle.training.distribute import (
     Distribution,
-    agreed_maximum,
     broadcast_from_chief,
     chief_number,
+    chief_value,
     cluster_errors,
     distribute_batches,
     make_distribution,
@@ -548,7 +548,7 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
         return crop_batches(train_content, train_target, dataclasses.replace(config, batch_size=size), first)
 
     batches = distribute_batches(distribution, make_batches, config.batch_size, step)
-    agree = agreed_maximum(distribution) if config.minutes is not None else (lambda value: value)
+    agree = chief_value(distribution) if config.minutes is not None else (lambda value: value)
     total = config.steps if config.steps is not None else None
     last_eval = last_save = elapsed
     start_step, run_started = step, time.monotonic() - elapsed

@@ -227,20 +227,22 @@ def worker_share(batches: tf.data.Dataset, replicas: int, first: int, count: int
     return batches.batch(replicas, drop_remainder=True).map(keep).unbatch()
 
 
-def agreed_maximum(distribution: Distribution) -> Callable[[float], float]:
-    """A function giving the largest of every worker's `value` (a time budget's elapsed seconds), so that
-    all workers take the same learning rate and stop at the same step; the identity on one worker."""
+def chief_value(distribution: Distribution) -> Callable[[float], float]:
+    """A function giving the chief's `value` on every worker (an elapsed time, so that with a time budget
+    all workers take the same learning rate and stop at the same step); the identity on one worker."""
     if distribution.workers == 1:
         return lambda value: value
     strategy = distribution.strategy
 
     @tf.function
-    def largest(value):
+    def chiefs(value):
         def replica(mine):
-            return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.MAX, mine)
+            context = tf.distribute.get_replica_context()
+            share = tf.where(tf.equal(context.replica_id_in_sync_group, 0), mine, tf.zeros_like(mine))
+            return context.all_reduce(tf.distribute.ReduceOp.SUM, share)
         return strategy.experimental_local_results(strategy.run(replica, args=(value,)))[0]
 
-    return lambda value: float(largest(tf.constant(value, tf.float64)))
+    return lambda value: float(chiefs(tf.constant(value, tf.float64)))
 
 
 def sync_batch_norm(model, distribution: Distribution) -> int:
@@ -280,13 +282,8 @@ def broadcast_from_chief(distribution: Distribution, variables: list) -> None:
 
 
 def chief_number(distribution: Distribution, value: float) -> float:
-    """The chief's `value` on every worker (a step count, a budget fraction)."""
-    if distribution.workers == 1:
-        return value
-    with distribution.strategy.scope():
-        holder = tf.Variable(float(value), dtype=tf.float64, trainable=False)
-    broadcast_from_chief(distribution, [holder])
-    return float(holder.numpy())
+    """The chief's `value` on every worker (the step it resumes at)."""
+    return chief_value(distribution)(value)
 
 
 @contextlib.contextmanager
