@@ -16,7 +16,8 @@ Conventions shared by the training loops that use it:
   `synchronized=True`, an all-reduce of the moments) when there are several replicas, so the net
   trained on R devices is the function trained on one device with the same global batch.
 - Only the chief (`Distribution.is_chief`) writes files; the others train and print progress. The
-  chief's restored state is copied to every worker (`broadcast_from_chief`).
+  chief's restored state is copied to every worker (`broadcast_from_chief`), and a time budget runs
+  on the chief's clock (`chief_value`).
 - A worker that dies makes the others stop with a one-line `UserError` (`cluster_errors`):
   TensorFlow aborts their collectives when a peer refuses connections or, through its coordination
   service, stops sending heartbeats (measured here: a killed local worker is noticed in ~5 s, a
