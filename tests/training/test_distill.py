@@ -14,6 +14,7 @@ from mobilestyle.training import distill as distill_module
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
 from tests.training.synthetic import write_vgg_npz
+from mobilestyle.training.teachers import resize_conv_kernel
 from mobilestyle.training.distill import DistillConfig, distill, preset_config, split_content, work_dir
 
 TINY_TEACHER = ArchSpec(blocks=1, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
@@ -282,7 +283,26 @@ def test_teacher_init_turns_transposed_upsampling_kernels_into_resize_conv_kerne
     up1 = student.get_layer("up1").kernel.numpy()
     transposed = teacher.weights["up1/kernel"]  # (H, W, out, in)
     assert transposed.shape == (3, 3, 6, 8) and up1.shape == (3, 3, 8, 6)
-    np.testing.assert_array_equal(up1, np.transpose(transposed[::-1, ::-1], (0, 1, 3, 2)))
+    np.testing.assert_array_equal(up1, resize_conv_kernel(transposed))
+
+
+def test_resize_conv_kernel_stands_in_for_the_transposed_conv():
+    """On random features, nearest-resize + the converted kernel follows the transposed conv's output
+    (interior pixels) far better than the kernel merely flipped and transposed."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1, 20, 20, 8)).astype(np.float32)
+    transposed = rng.normal(size=(3, 3, 4, 8)).astype(np.float32)
+    expected = tf.nn.conv2d_transpose(x, transposed, (1, 40, 40, 4), 2, "SAME").numpy()[0, 2:-2, 2:-2]
+    upsampled = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
+
+    def correlation(kernel):
+        produced = tf.nn.conv2d(upsampled, kernel, 1, "SAME").numpy()[0, 2:-2, 2:-2]
+        return np.corrcoef(produced.ravel(), expected.ravel())[0, 1]
+
+    fitted, flipped = correlation(resize_conv_kernel(transposed)), correlation(np.transpose(transposed[::-1, ::-1], (0, 1, 3, 2)))
+    assert fitted > 0.75 and fitted > flipped + 0.2
 
 
 def test_teacher_targets_are_computed_on_a_reflect_padded_frame(tmp_path, teacher, photos):
