@@ -54,7 +54,7 @@ def _train_style(style: str, style_image: Path, content_dir: Path | None, vgg_we
 
     console.print(f"no checkpoint for {style!r} yet: training one from {style_image} ({steps} steps)")
     train(TrainConfig(style_image=style_image, content_dir=content_dir, out=cache_dir() / f"{style}.npz",
-                      vgg_weights=vgg_weights, steps=steps, style_name=style), console)
+                      vgg_weights=vgg_weights, steps=steps, style_name=style, strategy="one"), console)
     return find_style(style)
 
 
@@ -68,7 +68,7 @@ def build(
                                                         "(default: scikit-image's astronaut photo).")] = None,
     ios_app: Annotated[Optional[Path], typer.Option(help="Also copy the model and its contract into this "
                                                          "StyleCam app folder (e.g. ios_app).")] = None,
-    backend: Annotated[str, typer.Option(help="Runner backend for the check: auto, openvino or onnxruntime.")] = "auto",
+    backend: Annotated[str, typer.Option(help="Runner backend for the check: auto, openvino, onnxruntime, cuda or tensorrt.")] = "auto",
     style_image: Annotated[Optional[Path], typer.Option(help="A painting: when NAME has no checkpoint yet, train "
                                                              "one from it (perceptual loss) and cache it.")] = None,
     content_dir: Annotated[Optional[Path], typer.Option(help="Content photos for --style-image training.")] = None,

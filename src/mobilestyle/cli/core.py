@@ -103,7 +103,7 @@ def stylize(
                                                                   "(see `mobilestyle styles`).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder; each result is OUT/<stem>.png (clips: "
                                                     "OUT/<stem>.mp4, or OUT.mp4 for one clip).")] = Path("out"),
-    backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino or onnxruntime.")] = "auto",
+    backend: Annotated[str, typer.Option(help="auto (OpenVINO when installed), openvino, onnxruntime, cuda or tensorrt (NVIDIA GPUs, the gpu extra).")] = "auto",
     method: Annotated[str, typer.Option(help="model (an exported --model) or optimize (Gatys et al.: optimize "
                                              "each image against --style-image's VGG losses; slow).")] = "model",
     style_image: Annotated[Optional[Path], typer.Option(help="--method optimize: the painting.")] = None,

@@ -25,7 +25,7 @@ def emulate(
     loop: Annotated[bool, typer.Option("--loop", help="Start --video / --images over at the end.")] = False,
     model: Annotated[Optional[Path], typer.Option(help="An exported style model (.mlmodel).")] = None,
     style: Annotated[Optional[str], typer.Option(help="A built style, by name (see `mobilestyle build`).")] = None,
-    backend: Annotated[str, typer.Option(help="Runner backend: auto (OpenVINO when installed), openvino, onnxruntime.")] = "auto",
+    backend: Annotated[str, typer.Option(help="Runner backend: auto (OpenVINO when installed), openvino, onnxruntime, cuda, tensorrt.")] = "auto",
     threads: Annotated[Optional[int], typer.Option(help="Inference threads (default: the backend's choice).")] = None,
     pace: Annotated[bool, typer.Option("--pace/--no-pace", help=f"Run the model at most {frame.FPS_TARGET} times a "
                                        "second, like the phone (--no-pace: as often as frames arrive).")] = True,
