@@ -139,7 +139,7 @@ def test_portable_walks_a_recipe_and_keeps_everything_else(tmp_path):
 def command_config(run_cli, monkeypatch, command: str, preset: str) -> DistillConfig:
     """The DistillConfig that `command` (plus `--preset`) gives to the distillation, without running it."""
     captured = []
-    monkeypatch.setattr(distill_module, "distill", captured.append)
+    monkeypatch.setattr(distill_module, "distill", lambda config, *args, **options: captured.append(config))
     words = shlex.split(command)
     assert words[:2] == ["mobilestyle", "distill"]
     code, _, err = run_cli(*words[1:], "--preset", preset)

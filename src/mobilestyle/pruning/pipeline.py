@@ -83,11 +83,14 @@ class PruneConfig:
         return self.sparsity_steps > 0 or self.recovers or self.block_threshold > 0 or self.keep_blocks is not None
 
     def distill_config(self, steps: int | None, minutes: float | None) -> DistillConfig:
+        """Recovery distills from the teacher, or from the unpruned net itself run unpadded (its own
+        frames, so that the unpruned net scores exactly 100 dB against them)."""
         return DistillConfig(
             teacher=self.teacher or self.checkpoint, content_dirs=list(self.content_dirs), out=self.out,
             steps=steps, minutes=minutes, batch_size=self.batch_size, crop_size=self.crop_size, lr=self.lr,
             seed=self.seed, eval_images=self.eval_images, train_images=self.train_images,
-            frame_width=self.frame_width, frame_height=self.frame_height)
+            frame_width=self.frame_width, frame_height=self.frame_height,
+            **({} if self.teacher else {"teacher_pad": 0}))
 
 
 def work_dir(out: Path) -> Path:
