@@ -326,3 +326,12 @@ def test_stability_term_adds_the_shifted_output_error_to_the_loss(tmp_path, teac
     assert stable["recipe"]["stability_weight"] == 1.0 and stable["recipe"]["stability_shift"] == 2
     with pytest.raises(UserError, match="--stability-shift must be 1, 2 or 3"):
         distill(tiny_config(teacher, photos, tmp_path / "c.npz", stability_weight=1.0, stability_shift=4))
+
+
+def test_a_student_checkpoint_keeps_its_norm_statistics_under_fixed_statistics(tmp_path, teacher, photos, monkeypatch):
+    start = random_checkpoint(TINY_STUDENT, seed=5)
+    start.weights["conv1_norm/moving_mean"] = np.full_like(start.weights["conv1_norm/moving_mean"], 3.0)
+    path = save_checkpoint(start, tmp_path / "start.npz")
+    monkeypatch.setattr(distill_module, "recalibrate", lambda *args: None)
+    distill(tiny_config(teacher, photos, tmp_path / "s.npz", steps=1, lr=1e-9, init=str(path), norm_stats="fixed"))
+    np.testing.assert_array_equal(load_checkpoint(tmp_path / "s.npz").weights["conv1_norm/moving_mean"], 3.0)

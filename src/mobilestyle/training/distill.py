@@ -505,7 +505,9 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
     train_step = make_train_step(student, optimizer, loss_net if config.needs_vgg else None, config,
                                  config.norm_stats == "batch", distribution)
     eval_model = build_transformer_net(config.arch, config.frame_height, config.frame_width)
-    if config.norm_stats == "fixed" and not config.resume:
+    if config.norm_stats == "fixed" and not config.resume and not config.init.endswith(".npz"):
+        # A student checkpoint's statistics are those its weights were trained with: measuring them
+        # anew moved the shipped muse from 20.1 to 14.4 dB structure on the curve frames.
         fix_norm_statistics(student, eval_model, train_content, console)
     with cluster_errors(distribution, lambda: "before its first step"):
         broadcast_from_chief(distribution, [*student.weights, *optimizer.variables])
