@@ -270,7 +270,8 @@ def test_perceptual_preset_uses_the_projects_layout_with_the_teachers_head(tmp_p
     assert config.arch == ArchSpec(blocks=3, widths=(4, 8, 8), norm="batch", upsample="nearest", padding="reflect",
                                    output="tanh150", out_norm=True, eps=1e-3)
     assert (config.init, config.norm_stats, config.pixel_weight) == ("teacher", "fixed", 0.0)
-    assert config.lowpass_weight > 0 and config.gram_weight > 0 and config.needs_vgg
+    assert (config.lowpass_weight, config.gram_weight, config.stability_weight, config.lr) == (100.0, 10.0, 100.0, 3e-4)
+    assert config.needs_vgg
 
 
 def test_teacher_init_turns_transposed_upsampling_kernels_into_resize_conv_kernels(tmp_path):

@@ -24,7 +24,7 @@ def distill(
                                              "--norm-stats and the loss weights: perceptual (the default: the "
                                              "project's layout, reflection padding and nearest-resize upsampling, "
                                              "with the teacher's widths and head, started from its weights, "
-                                             "statistics fixed, batches of 2 256-px crops, lr 2e-4, low-pass pixel "
+                                             "statistics fixed, batches of 2 256-px crops, lr 3e-4, low-pass pixel "
                                              "+ VGG feature + Gram losses; needs --vgg-weights offline) | teacher "
                                              "(the teacher's own layout cut to 3 blocks, pixel loss, whole-height "
                                              "crops, lr 1e-4) | scratch (the default arch from random weights, "
@@ -49,11 +49,12 @@ def distill(
     feature_weight: Annotated[Optional[float], typer.Option(help="Relative VGG feature error at relu2_2 and the "
                                                                  "deepest layer [perceptual: 0.5].")] = None,
     gram_weight: Annotated[Optional[float], typer.Option(help="Relative Gram error at relu1_2/relu2_2/relu3_4, each "
-                                                              "crop against the teacher's: texture [perceptual: 2].")] = None,
+                                                              "crop against the teacher's: texture [perceptual: 10].")] = None,
     tv_weight: Annotated[Optional[float], typer.Option(help="Total variation [0].")] = None,
-    stability_weight: Annotated[float, typer.Option(help="Temporal stability: the output for the input moved by "
-                                                         "--stability-shift px (plus noise) should be the moved "
-                                                         "output (less flicker on video) [0].")] = 0.0,
+    stability_weight: Annotated[Optional[float], typer.Option(help="Temporal stability: the output for the input "
+                                                                  "moved by --stability-shift px (plus noise) should "
+                                                                  "be the moved output (less flicker on video) "
+                                                                  "[perceptual: 100, others: 0].")] = None,
     stability_shift: Annotated[int, typer.Option(help="Shift of the stability term, 1-3 px (off the stride grid).")] = 2,
     stability_noise: Annotated[float, typer.Option(help="Gaussian noise (0..255) added to the moved input.")] = 2.0,
     teacher_pad: Annotated[int, typer.Option(help="Reflect-pad each frame by this many px for the teacher and crop "

@@ -87,12 +87,12 @@ NORM_STATS_KINDS = ("batch", "fixed")
 ENERGY_EPSILON = 1e-8  # losses.content_loss adds it to the target features' energy
 LOSS_TERMS = ("pixel", "lowpass", "feature", "gram", "tv")
 _PIXEL_ONLY = {"pixel_weight": 1.0, "lowpass_weight": 0.0, "feature_weight": 0.0, "gram_weight": 0.0,
-               "tv_weight": 0.0}
+               "tv_weight": 0.0, "stability_weight": 0.0}
 # Option defaults per `--preset`; `crop_size` None means whole-height crops (the frame's height).
 PRESETS = {
-    "perceptual": {"batch_size": 2, "crop_size": 256, "lr": 2e-4, "init": "teacher", "norm_stats": "fixed",
-                   "pixel_weight": 0.0, "lowpass_weight": 100.0, "feature_weight": 0.5, "gram_weight": 2.0,
-                   "tv_weight": 0.0},
+    "perceptual": {"batch_size": 2, "crop_size": 256, "lr": 3e-4, "init": "teacher", "norm_stats": "fixed",
+                   "pixel_weight": 0.0, "lowpass_weight": 100.0, "feature_weight": 0.5, "gram_weight": 10.0,
+                   "tv_weight": 0.0, "stability_weight": 100.0},
     "scratch": {"batch_size": 4, "crop_size": 128, "lr": 1e-3, "init": "random", "norm_stats": "batch",
                 **_PIXEL_ONLY},
     "teacher": {"batch_size": 1, "crop_size": None, "lr": 1e-4, "init": "teacher", "norm_stats": "fixed",
