@@ -298,3 +298,12 @@ def cluster_errors(distribution: Distribution, where: Callable[[], str]) -> Iter
     except CLUSTER_ERRORS as exc:
         raise UserError(f"{distribution.task}: the cluster lost a worker ({first_line(exc.message)}); the run "
                         f"stopped {where()}") from None
+
+
+def stopped_at(chief: bool, step: int, saved_step: int | None) -> str:
+    """Where a failed cluster left a training run, and how to go on (the end of its one-line error)."""
+    if not chief:
+        return f"at step {step}; the chief keeps the saved state"
+    if saved_step is None:
+        return f"at step {step}, before any state was saved: start every worker again"
+    return f"at step {step}; the state of step {saved_step} is saved: start every worker again with --resume"

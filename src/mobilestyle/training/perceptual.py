@@ -49,6 +49,7 @@ from mobilestyle.training.distribute import (
     distribute_batches,
     make_distribution,
     per_replica_batch,
+    stopped_at,
     sync_batch_norm,
 )
 from mobilestyle.training.state import load_state, save_state
@@ -337,11 +338,7 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
     saved_step = step if config.resume else None
 
     def where() -> str:
-        if not chief:
-            return f"at step {step}; the chief keeps the saved state"
-        if saved_step is None:
-            return f"at step {step}, before any state was saved: start every worker again"
-        return f"at step {step}; the state of step {saved_step} is saved: start every worker again with --resume"
+        return stopped_at(chief, step, saved_step)
 
     with Progress(*columns, console=console) as progress, cluster_errors(distribution, where):
         task = progress.add_task("train", total=config.steps, completed=step, info="")
