@@ -3,8 +3,8 @@
 A recipe recorded on one machine must read the same on another. `portable_path` turns a path of this
 machine into one that holds nowhere else's layout:
 
-- anything under a `shared/data/` folder becomes `../shared/data/<rest>` (the project's shared data
-  sits beside every checkout, so this is where it is from the repository root);
+- anything under a `shared/data/` folder is written as seen from the repository root: the project's
+  shared data sits beside every checkout, one level up;
 - another absolute path inside `base` (default: the working folder) becomes relative to it;
 - one under a `runs/` folder becomes `runs/<parent>/<name>` (a run's output: its own folder and name);
 - any other absolute path keeps only its name.

@@ -40,6 +40,16 @@ class SteadyClock:
         return due
 
 
+def _open_recording(kind, path: Path, resources: contextlib.ExitStack, fps: float):
+    """A `kind` recording that lands at `path` when `resources` closes cleanly, and never half-written."""
+    path = Path(path)
+    if path.suffix.lower() != ".mp4":
+        raise UserError(f"--record writes an .mp4 file (got {path.name})")
+    recording = kind(resources.enter_context(atomic_path(path)), fps)
+    resources.callback(recording.close)
+    return recording
+
+
 class Recording:
     """An .mp4 of the stylized stream; `open` writes it under a temporary name, renamed when the run ends."""
 
@@ -53,13 +63,7 @@ class Recording:
 
     @classmethod
     def open(cls, path: Path, resources: contextlib.ExitStack, fps: float = frame.FPS_TARGET) -> "Recording":
-        """A recording that lands at `path` when `resources` closes cleanly, and never half-written."""
-        path = Path(path)
-        if path.suffix.lower() != ".mp4":
-            raise UserError(f"--record writes an .mp4 file (got {path.name})")
-        recording = cls(resources.enter_context(atomic_path(path)), fps)
-        resources.callback(recording.close)
-        return recording
+        return _open_recording(cls, path, resources, fps)
 
     def feed(self, stylized_rgb: np.ndarray, now: float) -> None:
         due = self._clock.frames_due(now)
@@ -86,12 +90,7 @@ class TimelineRecording:
 
     @classmethod
     def open(cls, path: Path, resources: contextlib.ExitStack, fps: float) -> "TimelineRecording":
-        path = Path(path)
-        if path.suffix.lower() != ".mp4":
-            raise UserError(f"--record writes an .mp4 file (got {path.name})")
-        recording = cls(resources.enter_context(atomic_path(path)), fps)
-        resources.callback(recording.close)
-        return recording
+        return _open_recording(cls, path, resources, fps)
 
     def write(self, stylized_rgb: np.ndarray | None) -> None:
         self._writer.write(self._blank if stylized_rgb is None else stylized_rgb)

@@ -283,8 +283,7 @@ def checkpoint_init(student: keras.Model, path: Path, arch: ArchSpec) -> None:
 
 
 def psnr_ssim(reference: np.ndarray, image: np.ndarray) -> tuple[float, float]:
-    scores = quality.score(reference, image)
-    return scores.psnr, scores.ssim
+    return quality.psnr(reference, image), quality.ssim(reference, image)
 
 
 def evaluate(model: keras.Model, content: np.ndarray, target: np.ndarray) -> tuple[float, float, np.ndarray]:

@@ -68,6 +68,10 @@ def psnr(reference: np.ndarray, image: np.ndarray) -> float:
     return float(min(MAX_PSNR, peak_signal_noise_ratio(reference, image, data_range=255)))
 
 
+def ssim(reference: np.ndarray, image: np.ndarray) -> float:
+    return float(structural_similarity(reference, image, channel_axis=-1, data_range=255))
+
+
 def structure_psnr(reference: np.ndarray, image: np.ndarray, sigma: float = STRUCTURE_SIGMA) -> float:
     return psnr(blur(reference, sigma), blur(image, sigma))
 
@@ -113,7 +117,7 @@ def score(reference: np.ndarray, image: np.ndarray, network: LossNetwork | None 
         border=border_departure(image),
         reference_border=border_departure(reference),
         psnr=psnr(reference, image),
-        ssim=float(structural_similarity(reference, image, channel_axis=-1, data_range=255)),
+        ssim=ssim(reference, image),
     )
 
 

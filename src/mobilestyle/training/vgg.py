@@ -38,7 +38,7 @@ HED_BGR_MEAN = (104.00699, 116.66877, 122.67892)
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 # The texture measure of `mobilestyle evaluate` and the distillation Gram loss: every layer the
-# partial VGG19 in ../shared reaches (relu3_4 is VGG19's last conv of block 3).
+# partial VGG19 the project uses offline reaches (relu3_4 is VGG19's last conv of block 3).
 TEXTURE_LAYERS = ("relu1_2", "relu2_2", "relu3_4")
 
 _KERAS_NAME = re.compile(r"block(\d)_conv(\d)")
