@@ -7,9 +7,18 @@ through `mobilestyle.flicker.FlowDamper(W)`, with the damper's cost: PSNR of the
 the undamped ones (how far the damper departs from what the net drew). The damper is driven by the
 same DIS flow the measure uses, so part of its gain is by construction; read its rows with that in mind.
 
+With a teacher, every row also gets its detail ratio (mean |I - blur_1.5(I)| over the teacher's, as in
+`mobilestyle evaluate`), and `--teacher-blur SIGMA` adds rows for the teacher's own frames blurred by
+SIGMA: what blur alone buys in warping error at each level of detail. `--plot PNG` draws warping error
+against detail ratio, the blurred teachers as a curve and each net as a point; a student below that
+curve is steadier than a blur that keeps as much detail.
+
 Usage:
     python benchmarks/flicker.py --video ../shared/data/video/slow_traffic_small.mp4 --frames 40 \\
         --teacher ../shared/data/teachers/ml5/la_muse --style muse --damper 0.5 --json benchmarks/flicker.json
+    python benchmarks/flicker.py --video ../shared/data/video/faces.mp4 --frames 30 \
+        --teacher ../shared/data/teachers/ml5/la_muse --teacher-blur 0.75 --teacher-blur 1.5 --style muse \
+        --plot benchmarks/flicker_detail.png
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from mobilestyle.files import atomic_path
 from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student
 from mobilestyle.flicker import FlowDamper, clip_flows, warping_error
 from mobilestyle.images import fit_frame
+from mobilestyle.training.quality import blur, detail
 
 console = Console()
 
@@ -57,6 +67,37 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
 
 
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def plot_detail(rows: list[dict], floor: float, video: str, path: Path) -> None:
+    """Warping error against detail ratio: the blurred teachers as a curve, every net as a labelled point."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
+    curve = sorted((row["detail_ratio"], 1000 * row["warping_error"]) for row in rows
+                   if row.get("kind") in ("blurred teacher", "teacher"))
+    axes.plot(*zip(*curve), "o--", color="grey", label="teacher, unblurred and blurred")
+    for row in rows:
+        if row.get("kind") == "student":
+            axes.plot(row["detail_ratio"], 1000 * row["warping_error"], "o", markersize=8)
+            axes.annotate(row["row"], (row["detail_ratio"], 1000 * row["warping_error"]),
+                          textcoords="offset points", xytext=(6, -4), fontsize=8)
+    axes.axhline(1000 * floor, color="black", linewidth=0.8, label="input (floor)")
+    axes.set_xlabel("detail ratio (student over teacher; 1 = as much fine detail)")
+    axes.set_ylabel("warping error (x1e-3)")
+    axes.set_title(f"Flicker against detail, {video}")
+    axes.legend(loc="upper left", fontsize=8)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png")
+    plt.close(figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--video", type=Path, required=True)
@@ -69,8 +110,11 @@ def main() -> None:
                         help="a student .npz / .mlmodel / .mlpackage; repeatable")
     parser.add_argument("--damper", type=float, action="append", default=[],
                         help="FlowDamper weight of the new frame for extra rows (e.g. 0.5); repeatable")
+    parser.add_argument("--teacher-blur", type=float, action="append", default=[],
+                        help="add a row for the teacher's frames blurred by this sigma (px); repeatable")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument("--plot", type=Path, help="warping error against detail ratio, as a PNG")
     args = parser.parse_args()
 
     size = frame_size()
@@ -82,6 +126,8 @@ def main() -> None:
     nets += [(f"student {path.name}", load_student(path, args.backend, size).run, True) for path in args.model]
     if not nets:
         raise SystemExit("give --teacher and/or --style / --model")
+    if (args.teacher_blur or args.plot) and args.teacher is None:
+        raise SystemExit("--teacher-blur and --plot need --teacher")
 
     frames = read_frames(args.video, args.start, args.frames, args.stride, size)
     started = time.perf_counter()
@@ -95,6 +141,7 @@ def main() -> None:
         floor = warping_error(frames, flows)
         coverage = float(np.mean([flow.coverage for flow in flows]))
         rows.append({"row": "input (floor)", "warping_error": floor.mean, "rms_grey": floor.rms_grey_levels})
+        teacher_detail = None
         for label, run, is_student in nets:
             task = progress.add_task(label, total=len(frames))
             outputs = []
@@ -102,7 +149,18 @@ def main() -> None:
                 outputs.append(run(image))
                 progress.advance(task)
             score = warping_error(outputs, flows)
-            rows.append({"row": label, "warping_error": score.mean, "rms_grey": score.rms_grey_levels})
+            mean_detail = float(np.mean([detail(output) for output in outputs]))
+            if not is_student:
+                teacher_detail = mean_detail
+                for sigma in args.teacher_blur:
+                    blurred = [to_uint8(blur(output, sigma)) for output in outputs]
+                    blurred_score = warping_error(blurred, flows)
+                    rows.append({"row": f"{label} blurred (sigma {sigma:g} px)", "kind": "blurred teacher",
+                                 "warping_error": blurred_score.mean, "rms_grey": blurred_score.rms_grey_levels,
+                                 "detail_ratio": float(np.mean([detail(b) for b in blurred])) / mean_detail})
+            rows.append({"row": label, "kind": "student" if is_student else "teacher", "warping_error": score.mean,
+                         "rms_grey": score.rms_grey_levels,
+                         **({"detail_ratio": mean_detail / teacher_detail} if teacher_detail else {})})
             for weight in args.damper if is_student else []:
                 damper = FlowDamper(weight)
                 damped = [damper(image, output) for image, output in zip(frames, outputs)]
@@ -116,12 +174,16 @@ def main() -> None:
           f"(every {args.stride}), {len(frames) - 1} pairs at {size[0]}x{size[1]}; DIS flow (medium) on the input, "
           f"{100 * coverage:.1f}% of pixels pass the forward-backward check; {seconds:.0f} s on "
           f"{platform.machine()}\n")
-    print("| frames | warping error (x1e-3) | RMS (grey levels) | x floor | PSNR vs undamped |")
-    print("|---|---:|---:|---:|---:|")
+    print("| frames | warping error (x1e-3) | RMS (grey levels) | x floor | detail ratio | PSNR vs undamped |")
+    print("|---|---:|---:|---:|---:|---:|")
     for row in rows:
         ratio = row["warping_error"] / floor.mean
+        detail_text = f"{row['detail_ratio']:.2f}" if "detail_ratio" in row else ""
         extra = f"{row['psnr_vs_undamped_db']:.2f} dB" if "psnr_vs_undamped_db" in row else ""
-        print(f"| {row['row']} | {1000 * row['warping_error']:.3f} | {row['rms_grey']:.2f} | {ratio:.2f} | {extra} |")
+        print(f"| {row['row']} | {1000 * row['warping_error']:.3f} | {row['rms_grey']:.2f} | {ratio:.2f} "
+              f"| {detail_text} | {extra} |")
+    if args.plot is not None:
+        plot_detail(rows, floor.mean, args.video.name, args.plot)
     if args.json is not None:
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps({"video": args.video.name, "start": args.start, "frames": len(frames),
