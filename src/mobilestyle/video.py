@@ -7,7 +7,7 @@ renamed only when the last frame is in; a source that is unreadable, has no vide
 the frames it declares (truncated) stops the run with a one-line `UserError` and leaves nothing behind.
 
 `VideoWriter` also records the emulator's device-timed stream (one frame per source frame, at an exact
-rational frame rate).
+rational frame rate), and `AudioCopy` copies the source's audio packets into it as its frames go in.
 """
 
 from __future__ import annotations
@@ -140,6 +140,56 @@ class VideoWriter:
                 self._container.mux(packet)
         finally:
             self._container.close()
+
+
+class AudioCopy:
+    """The audio streams of a video file, copied into a `VideoWriter` packet by packet as its frames go in.
+
+    For a recording whose frame N is the source's frame N but which may end early (`emulate --frames`, a
+    quit): `copy_until` copies, unchanged, the packets that start before the given time. Times count from
+    the source's first video frame, as the recording's do. `streams` are the writer's `audio_templates`.
+    """
+
+    def __init__(self, source: Path):
+        self._resources = contextlib.ExitStack()
+        container = self._resources.enter_context(open_video(source))
+        video = container.streams.video[0]
+        self._video_start = video.start_time * video.time_base if video.start_time is not None else 0
+        self.streams = tuple(container.streams.audio)
+        self._packets = container.demux(*self.streams) if self.streams else iter(())
+        self._next = None
+        self.packets_copied = 0
+
+    def copy_until(self, writer: VideoWriter, seconds: Fraction) -> None:
+        """Copy the packets that start before `seconds` (keeping the first one that does not for later)."""
+        while True:
+            packet = self._next if self._next is not None else next(self._packets, None)
+            self._next = None
+            if packet is None:
+                return
+            if packet.dts is None:  # the demuxer's end-of-stream marker, not data
+                continue
+            if self._start(packet) >= seconds:
+                self._next = packet
+                return
+            self._shift_to_video_start(packet)
+            writer.mux_audio(packet)
+            self.packets_copied += 1
+
+    def _start(self, packet) -> Fraction:
+        pts = packet.pts if packet.pts is not None else packet.dts
+        return pts * packet.time_base - self._video_start
+
+    def _shift_to_video_start(self, packet) -> None:
+        """Keep the sync: the source's first video frame is at 0 in the recording."""
+        offset = round(self._video_start / packet.time_base)
+        if offset:
+            packet.dts -= offset
+            if packet.pts is not None:
+                packet.pts -= offset
+
+    def close(self) -> None:
+        self._resources.close()
 
 
 @dataclass(frozen=True)

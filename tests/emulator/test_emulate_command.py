@@ -8,14 +8,24 @@ import pytest
 
 from tests.cli.conftest import assert_one_line_error, run_cli  # noqa: F401 (run_cli is a fixture)
 from tests.emulator.fakes import write_test_video
-from tests.media import video_frames
+from tests.media import audio_packets, video_frames, write_clip
 
 STATS_KEYS = ("frames_in", "frames_stylized", "frames_dropped", "fps", "latency_ms_p50", "latency_ms_p95",
               "e2e_ms_p50", "e2e_ms_p95")
 
 
+def strings_in(value):
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return [value] if isinstance(value, str) else []
+
+
 def check_stats(path, frames_in: int) -> dict:
+    """The stats add up and, being a report, hold no absolute path of this machine."""
     stats = json.loads(path.read_text())
+    assert not [text for text in strings_in(stats) if text.startswith("/")]
     for key in STATS_KEYS:
         assert key in stats, key
     assert stats["frames_in"] == frames_in
@@ -50,6 +60,20 @@ def test_a_video_runs_on_the_phones_clock_by_default_and_two_runs_give_identical
     assert "iphone-xs (A12 Bionic)" in out and "estimate" in out and "desktop:" in out
 
 
+def test_a_recording_on_the_phones_clock_keeps_the_clips_audio(run_cli, tiny_model, tmp_path):
+    from mobilestyle.video import probe
+
+    clip = write_clip(tmp_path / "walk.mp4", frames=12)
+    code, out, err = run_cli("emulate", "--video", clip, "--model", tiny_model, "--headless",
+                             "--stats", tmp_path / "s.json", "--record", tmp_path / "out.mp4")
+    assert code == 0, err
+    stats = check_stats(tmp_path / "s.json", frames_in=12)
+    assert stats["record_frames"] == 12 and stats["record_audio_packets"] == len(audio_packets(clip)) > 0
+    assert probe(tmp_path / "out.mp4").audio == probe(clip).audio == ("aac",)
+    assert audio_packets(tmp_path / "out.mp4") == audio_packets(clip)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "s.json", "walk.mp4"]
+
+
 def test_headless_run_on_the_desktop_clock_writes_stats_that_add_up_and_a_recording(run_cli, tiny_model, tmp_path):
     video = write_test_video(tmp_path / "clip.mp4", frames=45)
     code, out, err = run_cli("emulate", "--video", video, "--model", tiny_model, "--headless", "--frames", 40,
@@ -57,6 +81,7 @@ def test_headless_run_on_the_desktop_clock_writes_stats_that_add_up_and_a_record
     assert code == 0, err
     stats = check_stats(tmp_path / "s.json", frames_in=40)
     assert stats["backend"] in ("openvino", "onnxruntime") and stats["model"] == "tiny"
+    assert stats["model_path"] == "tiny.mlmodel"  # the model sits outside the working folder: its name only
     recording = cv2.VideoCapture(str(tmp_path / "out.mp4"))
     ok, first = recording.read()
     assert ok and first.shape == (1080, 1920, 3) and first.std() > 5

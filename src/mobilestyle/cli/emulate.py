@@ -43,7 +43,11 @@ def emulate(
     headless: Annotated[bool, typer.Option("--headless", help="No window (for tests, benchmarks, servers).")] = False,
     frames: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many camera frames.")] = None,
     stats: Annotated[Optional[Path], typer.Option(help="Write the run's stats (fps, latency, drops) as JSON.")] = None,
-    record: Annotated[Optional[Path], typer.Option(help="Record the stylized stream to an .mp4 file.")] = None,
+    record: Annotated[Optional[Path], typer.Option(help="Record the stylized stream to an .mp4 file. A --video "
+                                                   "recording on the device clock keeps the clip's audio (its "
+                                                   "first pass with --loop); --webcam, --images and "
+                                                   "--desktop-clock recordings, whose frames do not follow the "
+                                                   "source's timing, are silent.")] = None,
     virtual_cam: Annotated[bool, typer.Option("--virtual-cam", help="Send the stylized stream to a v4l2loopback "
                                               "virtual webcam (needs pyvirtualcam).")] = False,
     hud: Annotated[bool, typer.Option("--hud/--no-hud", help="Show the heads-up display (key h toggles it).")] = True,

@@ -2,7 +2,8 @@
 
 The window plays the phone's display timeline at the source's frame rate when the desktop keeps up and
 slower when it does not (the HUD says at what speed); the recording has one frame per camera frame at
-the source's frame rate, so it plays back in real time as the phone would have shown it.
+the source's frame rate, so it plays back in real time as the phone would have shown it, with a video
+file's audio.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mobilestyle.emulator.hud import HudInfo, compose, waiting_screen
 from mobilestyle.emulator.models import LoadedModel, ModelSlot
 from mobilestyle.emulator.outputs import TimelineRecording
 from mobilestyle.emulator.session import HUD_REFRESH_S, WINDOW_TITLE, RunOptions, WindowState, handle_key, window_size
-from mobilestyle.emulator.sources import FrameSource
+from mobilestyle.emulator.sources import FrameSource, VideoSource
 from mobilestyle.emulator.stats import HUD_FPS_FRAMES
 
 BLANK = np.zeros((frame.OUTPUT_HEIGHT, frame.OUTPUT_WIDTH, 3), np.uint8)
@@ -50,7 +51,8 @@ def run_device(source: FrameSource, models: ModelSlot, timing_for: Callable[[Loa
     recording = None
     with contextlib.ExitStack() as resources:
         if options.record is not None:
-            recording = TimelineRecording.open(options.record, resources, source.fps)
+            recording = TimelineRecording.open(options.record, resources, source.fps,
+                                               audio_source=source.path if isinstance(source, VideoSource) else None)
         ticks = loop.ticks()
         try:
             if options.window:
@@ -75,7 +77,8 @@ def run_device(source: FrameSource, models: ModelSlot, timing_for: Callable[[Loa
             "model": model.name, "model_path": str(model.path), "backend": model.runner.backend,
             "pace_fps": options.pace_fps, "damper": options.damper, "input_size": [frame.INPUT_WIDTH, frame.INPUT_HEIGHT],
             "output_size": [frame.OUTPUT_WIDTH, frame.OUTPUT_HEIGHT],
-            "record_frames": recording.frames_written if recording is not None else None}
+            "record_frames": recording.frames_written if recording is not None else None,
+            "record_audio_packets": recording.audio_packets if recording is not None else None}
 
 
 def _play_window(loop: DeviceLoop, ticks, models: ModelSlot, recording: TimelineRecording | None,

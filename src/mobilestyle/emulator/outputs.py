@@ -3,7 +3,9 @@
 On the desktop's clock both run at a steady `FPS_TARGET` frames per second of wall time and repeat the
 latest stylized frame when the model is slower, so a recording plays back in real time, as the desktop
 showed it, and a video call app sees a steady camera. On the device clock, `TimelineRecording` writes
-one frame per camera frame at the source's exact frame rate: the phone's display, frame by frame.
+one frame per camera frame at the source's exact frame rate: the phone's display, frame by frame. Its
+frames keep the source's timing, so it also carries a video source's audio; a desktop-clock recording,
+whose frames follow the wall clock instead, is silent.
 """
 
 from __future__ import annotations
@@ -40,12 +42,12 @@ class SteadyClock:
         return due
 
 
-def _open_recording(kind, path: Path, resources: contextlib.ExitStack, fps: float):
+def _open_recording(kind, path: Path, resources: contextlib.ExitStack, fps: float, **options):
     """A `kind` recording that lands at `path` when `resources` closes cleanly, and never half-written."""
     path = Path(path)
     if path.suffix.lower() != ".mp4":
         raise UserError(f"--record writes an .mp4 file (got {path.name})")
-    recording = kind(resources.enter_context(atomic_path(path)), fps)
+    recording = kind(resources.enter_context(atomic_path(path)), fps, **options)
     resources.callback(recording.close)
     return recording
 
@@ -78,26 +80,48 @@ class Recording:
 
 
 class TimelineRecording:
-    """An H.264 .mp4 with one frame per tick of the device timeline (black before the first result)."""
+    """An H.264 .mp4 with one frame per tick of the device timeline (black before the first result).
 
-    def __init__(self, path: Path, fps: float):
-        from mobilestyle.video import VideoWriter
+    With `audio_source` (the video file the ticks come from), its audio is copied up to the last frame
+    written: tick N is the source's frame N, so the sound stays in sync.
+    """
+
+    def __init__(self, path: Path, fps: float, audio_source: Path | None = None):
+        from mobilestyle.video import AudioCopy, VideoWriter
 
         self.frames_written = 0
         self.rate = Fraction(fps).limit_denominator(1001)
         self._blank = np.zeros((frame.OUTPUT_HEIGHT, frame.OUTPUT_WIDTH, 3), np.uint8)
-        self._writer = VideoWriter(path, (frame.OUTPUT_WIDTH, frame.OUTPUT_HEIGHT), self.rate)
+        self._audio = AudioCopy(audio_source) if audio_source is not None else None
+        try:
+            self._writer = VideoWriter(path, (frame.OUTPUT_WIDTH, frame.OUTPUT_HEIGHT), self.rate,
+                                       audio_templates=self._audio.streams if self._audio else ())
+        except BaseException:
+            if self._audio is not None:
+                self._audio.close()
+            raise
 
     @classmethod
-    def open(cls, path: Path, resources: contextlib.ExitStack, fps: float) -> "TimelineRecording":
-        return _open_recording(cls, path, resources, fps)
+    def open(cls, path: Path, resources: contextlib.ExitStack, fps: float,
+             audio_source: Path | None = None) -> "TimelineRecording":
+        return _open_recording(cls, path, resources, fps, audio_source=audio_source)
+
+    @property
+    def audio_packets(self) -> int:
+        return self._audio.packets_copied if self._audio is not None else 0
 
     def write(self, stylized_rgb: np.ndarray | None) -> None:
         self._writer.write(self._blank if stylized_rgb is None else stylized_rgb)
         self.frames_written += 1
+        if self._audio is not None:
+            self._audio.copy_until(self._writer, self.frames_written / self.rate)
 
     def close(self) -> None:
-        self._writer.close()
+        try:
+            self._writer.close()
+        finally:
+            if self._audio is not None:
+                self._audio.close()
 
 
 class VirtualCamera:

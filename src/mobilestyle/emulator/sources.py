@@ -101,7 +101,7 @@ class VideoSource:
         if not last_ok:
             capture.release()
             raise UserError(f"video {path} is truncated: it declares {frame_count} frames but the last cannot be read")
-        self._capture, self._path, self._loop = capture, path, loop
+        self._capture, self.path, self._loop = capture, path, loop
         self._first: np.ndarray | None = first
         self.frame_count = frame_count
         self.frames_read = 0
@@ -132,7 +132,7 @@ class VideoSource:
     def _check_complete(self) -> None:
         missing = self.frame_count - self.frames_read
         if missing > max(2, self.frame_count // 100):
-            raise UserError(f"video {self._path} is damaged: frame {self.frames_read + 1} of "
+            raise UserError(f"video {self.path} is damaged: frame {self.frames_read + 1} of "
                             f"{self.frame_count} cannot be read")
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 
 from mobilestyle.files import atomic_path
 from mobilestyle.emulator.gate import Verdict
+from mobilestyle.portable_paths import portable
 
 HUD_FPS_FRAMES = 10
 
@@ -117,7 +118,8 @@ class LoopStats:
 
 
 def write_stats(stats: dict[str, Any], path: Path) -> Path:
+    """The stats as JSON; a report, so every path in it is made portable (`mobilestyle.portable_paths`)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(stats, indent=2) + "\n")
+        tmp.write_text(json.dumps(portable(stats), indent=2) + "\n")
     return path
