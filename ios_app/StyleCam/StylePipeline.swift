@@ -4,10 +4,14 @@ import StyleCamCore
 
 /// Camera frame in, stylized frame out: paces frames to the contract's rate, keeps at most one frame in
 /// the model, runs it on a serial queue and hands the result to the renderer.
+///
+/// While the model is busy, the gate keeps the newest camera frame (releasing the one it replaces, so the
+/// camera gets that buffer back); when the model finishes, that frame runs at once, as AVFoundation hands
+/// its late frame over, instead of the model waiting for the next camera frame.
 final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate, @unchecked Sendable {
     let captureQueue = DispatchQueue(label: "StyleCam.capture", qos: .userInitiated)
     private let inferenceQueue = DispatchQueue(label: "StyleCam.inference", qos: .userInitiated)
-    private let gate = FrameGate(targetFPS: Double(ModelContractConstants.fpsTarget))
+    private let gate = FrameGate<CVPixelBuffer>(targetFPS: Double(ModelContractConstants.fpsTarget))
     private let statistics: LiveStatistics
     private let frames: LatestFrameMailbox<CVPixelBuffer>?
     private let requestDraw: @Sendable () -> Void
@@ -48,23 +52,33 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
     }
 
     func captureOutput(_ output: AVCaptureOutput, didOutput sampleBuffer: CMSampleBuffer, from connection: AVCaptureConnection) {
-        guard let model = currentModel, let cameraFrame = CMSampleBufferGetImageBuffer(sampleBuffer) else { return }
+        guard currentModel != nil, let cameraFrame = CMSampleBufferGetImageBuffer(sampleBuffer) else { return }
         let captureTime = CMTimeGetSeconds(CMSampleBufferGetPresentationTimeStamp(sampleBuffer))
-        guard gate.offer(at: captureTime) == .accept else { return }
+        guard let accepted = gate.arrive(cameraFrame, at: captureTime) else { return }
         // Handed over to the inference queue: Core Video buffers are thread-safe reference-counted
         // objects, and nothing here writes to the camera's buffer.
-        nonisolated(unsafe) let frame = cameraFrame
+        nonisolated(unsafe) let frame = accepted
         inferenceQueue.async { [self] in
-            defer { gate.finish() }
-            let start = CACurrentMediaTime()
-            do {
-                let stylized = try model.stylize(frame)
-                statistics.recordLatency(CACurrentMediaTime() - start)
-                frames?.put(stylized)
-                requestDraw()
-            } catch {
-                report("Style \(model.name) failed: \(error)")
+            var next: CVPixelBuffer? = frame
+            while let current = next {
+                stylize(current)
+                // The newest frame that arrived meanwhile, if the pacer lets it run now.
+                next = gate.finish()
             }
+        }
+    }
+
+    /// Runs the current style on one camera frame and hands the result to the renderer.
+    private func stylize(_ cameraFrame: CVPixelBuffer) {
+        guard let model = currentModel else { return }
+        let start = CACurrentMediaTime()
+        do {
+            let stylized = try model.stylize(cameraFrame)
+            statistics.recordLatency(CACurrentMediaTime() - start)
+            frames?.put(stylized)
+            requestDraw()
+        } catch {
+            report("Style \(model.name) failed: \(error)")
         }
     }
 

@@ -79,7 +79,8 @@ def test_quad_vertex_layout_matches_the_shader():
         ("ModelInputScaler.swift", "CIContext(mtlDevice: device"),
         ("ModelInputScaler.swift", "transformed(by: toInput, highQualityDownsample: true)"),
         ("ModelInputScaler.swift", "CIRenderDestination(pixelBuffer: input)"),
-        ("StylePipeline.swift", "FrameGate(targetFPS: Double(ModelContractConstants.fpsTarget))"),
+        ("StylePipeline.swift", "FrameGate<CVPixelBuffer>(targetFPS: Double(ModelContractConstants.fpsTarget))"),
+        ("StylePipeline.swift", "next = gate.finish()"),
         ("FrameRenderer.swift", "CVMetalTextureCacheCreateTextureFromImage"),
     ],
 )

@@ -82,15 +82,4 @@ final class FramePacerTests: XCTestCase {
         XCTAssertEqual(pacer.offer(at: 5.04), .dropEarly, "a stall must not let a burst of frames through")
         XCTAssertEqual(pacer.offer(at: 5.0 + 1.0 / 15), .accept)
     }
-
-    func testGateCountsLikeThePacer() {
-        let gate = FrameGate(targetFPS: 15)
-        XCTAssertEqual(gate.offer(at: 0), .accept)
-        XCTAssertEqual(gate.offer(at: 0.01), .dropBusy)
-        gate.finish()
-        XCTAssertEqual(gate.offer(at: 0.02), .dropEarly)
-        XCTAssertEqual(gate.counters.offered, 3)
-        XCTAssertEqual(gate.counters.dropped, 2)
-        XCTAssertEqual(gate.counters.completed, 1)
-    }
 }
