@@ -14,9 +14,15 @@ costs; the instance rows would be the teacher itself and are skipped. Rows:
 - `batch, fine-tuned`: that net trained end to end on whole frames for `--minutes` (pixel MSE, the
   statistics kept fixed so that it trains exactly the function it deploys).
 
+Each row prints PSNR/SSIM and, as `mobilestyle evaluate` does, structure (PSNR after a sigma-3 blur),
+detail ratio and, with `--vgg-weights`, the Gram distance, all against the teacher's frames.
+`--minutes 0` prints only the copied rows (inference only, a few minutes); `--checkpoint FILE` adds a
+row for a trained student (a shipped style, say) on the same frames.
+
 Usage: python benchmarks/student_ceiling.py --teacher ../shared/data/teachers/ml5/scream \
            --train-photos ../shared/data/content/bsds500/train --eval-photos ../shared/data/content/bsds500/test \
-           --train-count 48 --eval-count 4 --minutes 6
+           --train-count 48 --eval-count 4 --minutes 6 \
+           [--vgg-weights ../shared/data/vgg/vgg19_conv1_1-conv3_4_keras_hwio.npz]
 """
 
 import argparse
@@ -29,17 +35,14 @@ import tensorflow as tf
 
 from mobilestyle.images import list_images, load_frame
 from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.checkpoint import load_checkpoint
 from mobilestyle.networks.transformer_net import build_transformer_net
-from mobilestyle.training.distill import (
-    RECALIBRATION_FRAMES,
-    cosine_learning_rate,
-    evaluate,
-    stylize_frames,
-    teacher_init,
-)
+from mobilestyle.training.distill import RECALIBRATION_FRAMES, cosine_learning_rate, stylize_frames, teacher_init
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.norm_stats import recalibrate_batch_norm
+from mobilestyle.training.quality import grams, mean_scores, score
 from mobilestyle.training.teachers import load_teacher
+from mobilestyle.training.vgg import TEXTURE_LAYERS, load_loss_network
 
 
 def load(folder: Path, count: int, width: int, height: int) -> np.ndarray:
@@ -88,6 +91,9 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=3, help="residual blocks of the student (the teacher's first ones)")
     parser.add_argument("--width", type=int, default=853)
     parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--vgg-weights", type=Path, help="VGG19 weights for the Gram distance (left out without)")
+    parser.add_argument("--checkpoint", type=Path, action="append", default=[],
+                        help="a student checkpoint (.npz) to measure beside the rows; repeatable")
     args = parser.parse_args()
 
     teacher = load_teacher(args.teacher)
@@ -97,12 +103,26 @@ def main() -> None:
     held_out = load(args.eval_photos, args.eval_count, args.width, args.height)
     teacher_net = teacher.build_model(args.height, args.width)
     held_out_target = stylize_frames(teacher_net, held_out)
+    network = load_loss_network(args.vgg_weights, TEXTURE_LAYERS) if args.vgg_weights else None
+    target_grams = [grams(network, target) if network else None for target in held_out_target]
     print(f"{args.teacher.name}, {args.blocks}-block students: {len(train)} training and {len(held_out)} held-out frames at "
-          f"{args.width}x{args.height}; PSNR/SSIM of student vs teacher on the held-out frames", flush=True)
+          f"{args.width}x{args.height}; student vs teacher on the held-out frames", flush=True)
+    print(f"{'':28s} {'PSNR':>9s}  {'SSIM':>6s}  {'structure':>9s}  {'Gram':>6s}  {'detail':>6s}", flush=True)
 
     def report(label: str, model: keras.Model, note: str = "") -> None:
-        psnr, ssim, _ = evaluate(model, held_out, held_out_target)
-        print(f"{label:28s} {psnr:6.2f} dB  SSIM {ssim:.4f}  {note}", flush=True)
+        produced = stylize_frames(model, held_out)
+        means = mean_scores([score(target, image, network, reference)
+                             for target, image, reference in zip(held_out_target, produced, target_grams)])
+        gram = f"{means['gram_distance']:6.3f}" if means["gram_distance"] is not None else f"{'-':>6s}"
+        print(f"{label:28s} {means['psnr']:6.2f} dB  {means['ssim']:.4f}  {means['structure_psnr']:6.2f} dB  "
+              f"{gram}  {means['detail_ratio']:6.2f}  {note}", flush=True)
+
+    for path in args.checkpoint:
+        report(path.name, load_checkpoint(path).build_model(args.height, args.width))
+    if args.minutes <= 0:
+        for norm in ("instance", "batch") if args.blocks < teacher.arch.blocks else ("batch",):
+            report(f"{norm}, copied", copied_student(teacher, norm, args.blocks, args.height, args.width, train))
+        return
 
     hinted = args.blocks < teacher.arch.blocks
     hint_layers = ["conv3_relu", f"res{teacher.arch.blocks}_add"] if hinted else []

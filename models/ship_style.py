@@ -16,6 +16,9 @@ ratio, borders of student and teacher, PSNR, SSIM; `mobilestyle.training.quality
 border departure (`photo_border`), and calibration rows in the layout `mobilestyle styles` reads: a
 sigma-2 blur of the teacher's frame (always), and the teacher against itself on a 2-px-shifted input
 (only with `--teacher`: it runs the teacher once more per frame, reflect-padded as the run padded it).
+With `--teacher`, `against_raw_teacher` adds the student's figures against the teacher's raw frames
+(no padding: the zero-padding bands along the edges that the run's targets left out), which is what
+`mobilestyle evaluate --teacher-pad 0` and any executor that runs the teacher as it is will report.
 
 Paths are recorded portably (`mobilestyle.portable_paths`, relative to the repository root): no
 absolute path of this machine goes into the JSON or the npz header. `--rewrite-paths` re-records
@@ -38,7 +41,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mobilestyle.errors import UserError
 from mobilestyle.evaluation.evaluate import (BLURRED, PHOTO, SHIFTED, Student, Teacher, calibration_scores,
-                                             checkpoint_student, describe_path, to_uint8)
+                                             checkpoint_student, describe_path, load_teacher_net, to_uint8)
 from mobilestyle.evaluation.report import clean, style_quality
 from mobilestyle.files import atomic_path
 from mobilestyle.networks.checkpoint import as_float16, load_checkpoint, save_checkpoint
@@ -182,6 +185,23 @@ def measure_quality(student: Student, content: np.ndarray, target: np.ndarray, n
     return clean(quality)
 
 
+def raw_teacher_scores(student: Student, content: np.ndarray, teacher_path: Path, network: LossNetwork,
+                       progress: Progress | None = None) -> dict:
+    """The student's mean figures against the teacher's unpadded frames (its edge bands included)."""
+    size = (content.shape[2], content.shape[1])
+    raw = load_teacher_net(teacher_path, size, pad=0)
+    task = progress.add_task("against the raw teacher", total=len(content)) if progress is not None else None
+    scores = []
+    for photo in content:
+        scores.append(score(raw.run(photo), student.run(photo), network))
+        if task is not None:
+            progress.advance(task)
+    means = mean_scores(scores)
+    return clean({"structure_psnr": means["structure_psnr"], "gram_distance": means["gram_distance"],
+                  "detail_ratio": means["detail_ratio"], "border": means["border"],
+                  "teacher_border": means["reference_border"], "psnr": means["psnr"], "ssim": means["ssim"]})
+
+
 def style_metadata(style: str, meta: dict, quality: dict, base: Path = REPO) -> dict:
     info = STYLES[style]
     recipe = meta["recipe"]
@@ -220,6 +240,8 @@ def ship(style: str, checkpoint_path: Path, vgg_weights: Path, teacher_path: Pat
                TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         quality = measure_quality(student, content, target, network, teacher, progress)
+        if teacher_path is not None:
+            quality["against_raw_teacher"] = raw_teacher_scores(student, content, teacher_path, network, progress)
     quality.update({"held_out": held_out_text(recipe, len(content), base), "loss_network": network.describe(),
                     "measured_by": "models/ship_style.py on the shipped fp16 weights, student vs the teacher's "
                                    "frames cached by the run" + ("" if teacher else

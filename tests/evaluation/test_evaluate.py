@@ -110,6 +110,21 @@ def test_the_teacher_as_its_own_student_scores_perfectly(inputs):
     assert all(value is not None for row in (BLURRED, PHOTO) for value in calibration[row].values())
 
 
+def test_a_padded_teacher_is_cropped_back_to_the_frame(inputs):
+    frames = random_frames(1, seed=3)
+    raw = load_teacher_net(inputs["teacher"], SMALL)
+    padded = load_teacher_net(inputs["teacher"], SMALL, pad=8)
+    raw_frame, padded_frame = raw.run(frames[0]), padded.run(frames[0])
+    assert padded.pad == 8 and padded_frame.shape == raw_frame.shape
+    # The outer rows see reflected content instead of the teacher's zero padding.
+    assert not np.array_equal(raw_frame[:4], padded_frame[:4])
+
+
+def test_a_teacher_pad_as_large_as_the_frame_is_a_user_error(inputs):
+    with pytest.raises(UserError, match="--teacher-pad must be between 0 and"):
+        load_teacher_net(inputs["teacher"], SMALL, pad=min(SMALL))
+
+
 def test_students_are_scored_on_every_photo_and_some_shown(inputs):
     teacher = load_teacher_net(inputs["teacher"], SMALL)
     students = [checkpoint_student(load_checkpoint(inputs[key]), key, key, SMALL) for key in ("student_a", "student_b")]

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from mobilestyle.networks.checkpoint import save_checkpoint
+from mobilestyle.training.targets import TEACHER_PAD
 from tests.training.synthetic import write_vgg_npz
 from tests.training.test_teachers import write_ml5_folder
 
@@ -30,6 +31,7 @@ def test_two_students_end_to_end(run_cli, inputs, small_frames, tmp_path, monkey
     report = json.loads(text)
     assert str(tmp_path) not in text and str(inputs["photos"].parent) not in text
     assert report["size"] == "128x72"
+    assert report["teacher"]["reflect_pad"] == TEACHER_PAD  # the teacher as distill makes its targets
     assert [s["name"] for s in report["students"]] == ["a.npz", "b.npz"]
     assert [s["source"] for s in report["students"]] == ["a.npz", "b.npz"]  # relative to the working folder
     assert report["photos"] == {"folders": ["photos"], "count": 3, "frames": report["photos"]["frames"]}

@@ -260,6 +260,8 @@ def test_ship_records_the_evaluate_figures_with_calibration_and_portable_paths(t
     assert set(shifted) == set(blurred) == {"structure_psnr", "gram_distance", "detail_ratio", "psnr", "ssim"}
     assert 0 < shifted["gram_distance"] and shifted["psnr"] < 100 and blurred["detail_ratio"] < 0.9
     assert (quality["frames"], quality["size"]) == (3, "72x48")
+    raw = quality["against_raw_teacher"]  # the "same" run's frames were made unpadded: the same figures
+    assert raw["structure_psnr"] == 100.0 and raw["detail_ratio"] == 1.0 and raw["border"] == raw["teacher_border"]
     assert quality["held_out"] == "../shared/data/content/test (3 evenly spaced, 16:9 centre crop)"
 
     stored = json.loads((tiny_run["models"] / "rain_princess.json").read_text())
@@ -287,7 +289,7 @@ def test_ship_without_the_teacher_leaves_out_only_the_shifted_row(tiny_run):
     quality = ship(tiny_run, "other", teacher=False)["quality"]
     assert set(quality["calibration"]) == {"teacher_blurred"}
     assert quality["structure_psnr"] < 100 and quality["gram_distance"] > 0 and quality["photo_border"] >= 0
-    assert "teacher_shifted not measured" in quality["measured_by"]
+    assert "teacher_shifted not measured" in quality["measured_by"] and "against_raw_teacher" not in quality
     words = shlex.split(load_checkpoint(tiny_run["models"] / "rain_princess.npz").meta["quality"]["held_out"])
     assert words[0] == "../shared/data/content/test"
 
@@ -295,7 +297,10 @@ def test_ship_without_the_teacher_leaves_out_only_the_shifted_row(tiny_run):
 def test_ship_with_a_teacher_that_did_not_make_the_frames_is_a_user_error(tiny_run):
     # The "other" run's frames were made on frames padded by 4 px: the teacher is right, the padding would not be
     # if ship_style ignored the recipe's; a different teacher is refused.
-    assert ship(tiny_run, "other", teacher=True)["quality"]["calibration"]["teacher_shifted"]["psnr"] < 100
+    quality = ship(tiny_run, "other", teacher=True)["quality"]
+    assert quality["calibration"]["teacher_shifted"]["psnr"] < 100
+    # Its targets were padded, the raw teacher is not: the student is compared with other frames there.
+    assert quality["against_raw_teacher"]["teacher_border"] != quality["reference_border"]
     wrong = save_checkpoint(random_checkpoint(ArchSpec.parse(TINY), 9), tiny_run["repo"] / "wrong.npz")
     with pytest.raises(ship_style.UserError, match="does not reproduce the run's cached teacher frames"):
         ship_style.ship("rain_princess", tiny_run["same"], tiny_run["vgg"], wrong, models=tiny_run["models"],

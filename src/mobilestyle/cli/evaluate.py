@@ -30,6 +30,9 @@ def evaluate(
              "partial VGG19 to block3_conv4; default: Keras' ImageNet VGG19, downloaded on first use.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for report.json and grid.png.")] = Path("evaluation"),
     backend: Annotated[str, typer.Option(help="Runner for exported models: auto, openvino or onnxruntime.")] = "auto",
+    teacher_pad: Annotated[int, typer.Option(
+        help="Run the teacher on the frame reflect-padded by this many px and crop back, as distill makes its "
+             "targets (no zero-padding bands along the edges); 0: the teacher's raw frame.")] = 32,
 ) -> None:
     """Measure students against their teacher at 853x480: structure, texture, detail, borders, PSNR, SSIM.
 
@@ -69,12 +72,13 @@ def evaluate(
     for name, named in named_teachers.items():
         if named and teacher.resolve().stem not in named:
             console.print(f"[yellow]note:[/] style {name} names its teacher {named!r}; --teacher is {teacher.name}")
-    teacher_net = load_teacher_net(teacher, size)
+    teacher_net = load_teacher_net(teacher, size, teacher_pad)
     students += [load_student(path, backend, size) for path in model]
     unique_labels(students)
     frames = load_frames(paths, *size)
     network = load_loss_network(vgg_weights, TEXTURE_LAYERS)
-    console.print(f"teacher {teacher_net.label}; {len(students)} student(s); {len(paths)} photos at "
+    padding = f"reflect-padded by {teacher_pad} px" if teacher_pad else "raw frames"
+    console.print(f"teacher {teacher_net.label} ({padding}); {len(students)} student(s); {len(paths)} photos at "
                   f"{size[0]}x{size[1]}; texture by {network.describe()}")
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -90,7 +90,7 @@ def build_report(evaluation: Evaluation, photo_folders: list[Path], network: Los
         "format": REPORT_FORMAT,
         "size": f"{width}x{height}",
         "teacher": {"name": evaluation.teacher.label, "source": evaluation.teacher.source,
-                    "arch": evaluation.teacher.about},
+                    "arch": evaluation.teacher.about, "reflect_pad": evaluation.teacher.pad},
         "students": [{"name": student.label, "source": student.source, "kind": student.kind, "about": student.about,
                       "quality": style_quality(student_means[student.label], calibration_means, frames,
                                                evaluation.size)}
