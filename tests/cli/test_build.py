@@ -60,7 +60,7 @@ def test_wrong_app_folder_fails_before_writing(run_cli, style_folder, tmp_path):
 
 def test_styles_lists_the_shipped_styles(run_cli, style_folder):
     code, out, _ = run_cli("styles")
-    assert code == 0 and "tiny" in out and "27.5 dB" in out
+    assert code == 0 and "tiny" in out and "PSNR 27.50 dB" in out
 
 
 def test_build_trains_an_unknown_style_from_a_painting_and_caches_it(run_cli, style_folder, tmp_path):

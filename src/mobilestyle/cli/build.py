@@ -140,7 +140,12 @@ def build(
         _copy_into(app_models, [result.model_path, result.contract_path])
         console.print(f"copied {result.model_path.name} and {result.contract_path.name} into {app_models}")
     quality = report["quality_vs_teacher"]
-    quality_text = f", {quality['psnr_db']} dB PSNR vs teacher" if isinstance(quality, dict) and "psnr_db" in quality else ""
+    quality_text = ""
+    if isinstance(quality, dict) and _figure(quality.get("structure_psnr"), ".2f"):
+        quality_text = (f", structure {_figure(quality['structure_psnr'], '.2f')} dB and texture "
+                        f"{_figure(quality.get('gram_distance'), '.3f')} vs teacher")
+    elif isinstance(quality, dict) and _figure(quality.get("psnr_db"), ".2f"):
+        quality_text = f", {_figure(quality['psnr_db'], '.2f')} dB PSNR vs teacher"
     console.print(f"{style}: {result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC, "
                   f"{result.file_bytes / 1e6:.2f} MB, parity max error {error:.2f}{quality_text} "
                   f"({report['seconds']} s)")
@@ -164,7 +169,8 @@ def quality_text(quality: dict) -> str:
     lines = []
     if "psnr_db" in quality:
         ssim = _figure(quality.get("ssim"), ".3f")
-        lines.append(f"{quality['psnr_db']} dB" + (f", SSIM {ssim}" if ssim else ""))
+        psnr = _figure(quality["psnr_db"], ".2f") or quality["psnr_db"]
+        lines.append(f"PSNR {psnr} dB" + (f", SSIM {ssim}" if ssim else ""))
     for label, key, spec, unit in (("structure", "structure_psnr", ".2f", " dB"),
                                    ("texture", "gram_distance", ".3f", "")):
         value = _figure(quality.get(key), spec)
