@@ -36,7 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
-from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student
+from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student, to_uint8
 from mobilestyle.flicker import FlowDamper, clip_flows, warping_error
 from mobilestyle.images import fit_frame
 from mobilestyle.training.quality import blur, detail
@@ -65,10 +65,6 @@ def read_frames(video: Path, start: int, count: int, stride: int, size: tuple[in
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
 def plot_detail(rows: list[dict], floor: float, video: str, path: Path) -> None:

@@ -41,7 +41,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mobilestyle.errors import UserError
 from mobilestyle.evaluation.evaluate import (BLURRED, PHOTO, SHIFTED, Student, Teacher, calibration_scores,
-                                             checkpoint_student, describe_path, load_teacher_net, to_uint8)
+                                             checkpoint_student, load_teacher_net, to_uint8)
 from mobilestyle.evaluation.report import clean, style_quality
 from mobilestyle.files import atomic_path
 from mobilestyle.networks.checkpoint import as_float16, load_checkpoint, save_checkpoint
@@ -49,8 +49,6 @@ from mobilestyle.portable_paths import portable, portable_path
 from mobilestyle.styles import SHIFTED_CALIBRATION
 from mobilestyle.training.distill import DistillConfig, work_dir
 from mobilestyle.training.quality import CALIBRATION_BLUR_SIGMA, blur, grams, mean_scores, score
-from mobilestyle.training.targets import stylize_frames
-from mobilestyle.training.teachers import load_teacher
 from mobilestyle.training.vgg import TEXTURE_LAYERS, LossNetwork, load_loss_network
 
 MODELS = Path(__file__).resolve().parent
@@ -133,16 +131,6 @@ def held_out_text(recipe: dict, frames: int, base: Path = REPO) -> str:
     folder = recipe.get("eval_dir")
     where = portable_path(folder, base) if folder else "every 10th content photo"
     return f"{where} ({frames} evenly spaced, 16:9 centre crop)"
-
-
-def run_teacher(path: Path, pad: int, size: tuple[int, int]) -> Teacher:
-    """The run's teacher as it made the cached frames: on the frame reflect-padded by `pad` px, cropped back."""
-    checkpoint = load_teacher(Path(path))
-    width, height = size
-    model = checkpoint.build_model(height + 2 * pad, width + 2 * pad)
-    label = str(checkpoint.meta.get("teacher") or Path(path).name)
-    return Teacher(label, describe_path(path), str(checkpoint.arch),
-                   lambda image: stylize_frames(model, image[None], pad=pad)[0])
 
 
 def check_teacher(teacher: Teacher, photo: np.ndarray, cached: np.ndarray, recorded: str) -> None:
@@ -234,7 +222,7 @@ def ship(style: str, checkpoint_path: Path, vgg_weights: Path, teacher_path: Pat
     network = load_loss_network(vgg_weights, TEXTURE_LAYERS)
     teacher = None
     if teacher_path is not None:
-        teacher = run_teacher(teacher_path, int(full_recipe(recipe)["teacher_pad"]), size)
+        teacher = load_teacher_net(teacher_path, size, int(full_recipe(recipe)["teacher_pad"]))
         check_teacher(teacher, content[0], target[0], portable_path(recipe["teacher"], base))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())

@@ -44,6 +44,7 @@ from mobilestyle.networks.checkpoint import Checkpoint, load_checkpoint
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.quality import (CALIBRATION_BLUR_SIGMA, CALIBRATION_SHIFT, Scores, blur, grams,
                                           interior, mean_scores, score, shift_frame, unshift_frame)
+from mobilestyle.training.targets import stylize_frames
 from mobilestyle.training.teachers import load_teacher
 from mobilestyle.training.vgg import LossNetwork
 
@@ -87,10 +88,7 @@ def display_round_trip(image: np.ndarray, display: tuple[int, int]) -> np.ndarra
 def keras_runner(model, pad: int = 0) -> Callable[[np.ndarray], np.ndarray]:
     """Frame -> uint8 frame; with `pad`, the model sees the frame reflect-padded and its output is cropped back."""
     def run(image: np.ndarray) -> np.ndarray:
-        if pad:
-            image = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
-        result = model(image[None].astype(np.float32), training=False)[0].numpy()
-        return to_uint8(result[pad:-pad, pad:-pad] if pad else result)
+        return stylize_frames(model, image[None], pad=pad)[0]
 
     return run
 
