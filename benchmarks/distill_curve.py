@@ -1,7 +1,7 @@
 """Plot distillation curves: held-out PSNR (student vs teacher, 853x480) against training minutes.
 
 Usage:
-  python benchmarks/distill_curve.py --run "muse, random init=/work/runs/muse/muse.distill" \
+  python benchmarks/distill_curve.py --run "muse, random init=runs/muse/muse.distill" \
       [--run "LABEL=WORK_FOLDER" ...] [--earlier benchmarks/distill_curve.csv] --out benchmarks/distill_curve
 
 Each WORK_FOLDER is the `<checkpoint>.distill/` folder of a `mobilestyle distill` run (its curve.csv

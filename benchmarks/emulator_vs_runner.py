@@ -10,6 +10,9 @@ The emulator runs paced at 15 fps like the phone (the default); for models faste
 
     PYTHONPATH=src python benchmarks/emulator_vs_runner.py                 # exports two random-weight models
     PYTHONPATH=src python benchmarks/emulator_vs_runner.py --model M.mlmodel --seconds 30 --rounds 3
+
+The reports record the command with its paths made portable (`mobilestyle.portable_paths`, against the
+repository root), the video and models by name.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from mobilestyle.emulator.models import ModelSlot, load_model, runner_factory
 from mobilestyle.emulator.session import RunOptions, run
 from mobilestyle.emulator.sources import VideoSource
 from mobilestyle.files import atomic_path
+from mobilestyle.portable_paths import portable_words
 
 HERE = Path(__file__).resolve().parent
-SHARED_VIDEO = HERE.parent.parent / "shared" / "data" / "video" / "slow_traffic_small.mp4"
+REPO = HERE.parent
+SHARED_VIDEO = REPO.parent / "shared" / "data" / "video" / "slow_traffic_small.mp4"
 DEFAULT_ARCHS = {"default-arch": None, "tiny-width0.25-blocks1": "width=0.25,blocks=1"}
 console = Console()
 
@@ -111,6 +116,11 @@ def measure(path: Path, video: Path, args) -> dict:
     }
 
 
+def command_line(argv: list[str]) -> str:
+    """The command of a run as recorded, its paths portable against the repository root."""
+    return "python benchmarks/emulator_vs_runner.py " + " ".join(portable_words(argv, REPO))
+
+
 def write_reports(rows: list[dict], context: dict, out: Path) -> tuple[Path, Path]:
     json_path, md_path = out / "emulator_vs_runner.json", out / "emulator_vs_runner.md"
     with atomic_path(json_path) as tmp:
@@ -151,7 +161,7 @@ def main() -> None:
         video = args.video or (SHARED_VIDEO if SHARED_VIDEO.is_file() else generated_video(Path(scratch), args.seconds))
         load_before = [round(v, 2) for v in os.getloadavg()]
         rows = [measure(path, video, args) for path in models]
-    context = {"command": "python benchmarks/emulator_vs_runner.py " + " ".join(sys.argv[1:]),
+    context = {"command": command_line(sys.argv[1:]),
                "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                "load_before": load_before, "load_after": [round(v, 2) for v in os.getloadavg()],
                "video": video.name, "seconds": args.seconds, "rounds": args.rounds, "paced": args.pace,

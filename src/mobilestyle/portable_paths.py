@@ -9,7 +9,8 @@ machine into one that holds nowhere else's layout:
 - one under a `runs/` folder becomes `runs/<parent>/<name>` (a run's output: its own folder and name);
 - any other absolute path keeps only its name.
 
-Relative paths and strings that are not absolute paths are left exactly as they are.
+Relative paths and strings that are not absolute paths are left exactly as they are. `portable_words`
+does the same for the words of a command line, where a path may also follow `=` (`--out=PATH`, `LABEL=PATH`).
 """
 
 from __future__ import annotations
@@ -64,3 +65,17 @@ def portable(value, base: str | os.PathLike | None = None):
     if isinstance(value, (str, os.PathLike)) and is_absolute(os.fspath(value)):
         return portable_path(value, base)
     return value
+
+
+def portable_words(words, base: str | os.PathLike | None = None) -> list[str]:
+    """Command-line words (`sys.argv[1:]`, say) as they may be recorded: every absolute path made portable,
+    a whole word or the part after its first `=` (`--out=PATH`, `LABEL=PATH`); other words kept."""
+    recorded = []
+    for word in map(str, words):
+        head, equals, tail = word.partition("=")
+        if is_absolute(word):
+            word = portable_path(word, base)
+        elif equals and is_absolute(tail):
+            word = f"{head}={portable_path(tail, base)}"
+        recorded.append(word)
+    return recorded
