@@ -8,6 +8,7 @@ from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import random_checkpoint, save_checkpoint
 from tests.cli.conftest import assert_one_line_error
 from tests.conftest import REPO_ROOT
+from tests.models.test_shipped_styles import absolute_paths
 
 
 @pytest.fixture
@@ -25,11 +26,17 @@ def style_folder(tmp_path, monkeypatch):
 
 def test_build_writes_model_contract_sample_and_report(run_cli, style_folder, tmp_path):
     out = tmp_path / "out"
-    code, _, err = run_cli("build", "--style", "tiny", "--out", out)
+    sample = tmp_path / "photos" / "sample.png"
+    sample.parent.mkdir()
+    Image.new("RGB", (320, 180), (90, 140, 200)).save(sample)
+    code, _, err = run_cli("build", "--style", "tiny", "--out", out, "--sample", sample)
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == [
         "tiny.contract.json", "tiny.mlmodel", "tiny.report.json", "tiny.sample.png"]
     report = json.loads((out / "tiny.report.json").read_text())
+    # The style's checkpoint and the sample photo were absolute paths outside the working folder.
+    assert absolute_paths(report) == []
+    assert report["checkpoint"] == "tiny.npz" and report["sample_input"] == "sample.png"
     assert report["parity_max_abs_error"] <= 1.0
     assert report["quality_vs_teacher"]["psnr_db"] == 27.5
     assert report["file_bytes"] == (out / "tiny.mlmodel").stat().st_size

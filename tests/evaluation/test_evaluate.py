@@ -10,11 +10,12 @@ from mobilestyle.evaluation.evaluate import (BLURRED, PHOTO, SHIFTED, Student, T
                                              bilinear_upsample, checkpoint_student, describe_path,
                                              display_round_trip, evaluate, load_student, load_teacher_net,
                                              unique_labels)
-from mobilestyle.networks.checkpoint import load_checkpoint
+from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
 from mobilestyle.training.vgg import TEXTURE_LAYERS, load_loss_network
 from tests.runner.coreml_specs import add_layer, network_spec
 
-from .conftest import SMALL, random_frames
+from .conftest import SMALL, TINY, random_frames
 
 DISPLAY = (288, 162)  # 2.25x SMALL, like 1920x1080 over 853x480
 
@@ -159,3 +160,9 @@ def test_unique_labels():
     students = [Student(name, name, "checkpoint", "", lambda image: image) for name in ("a", "b", "a", "a")]
     unique_labels(students)
     assert [s.label for s in students] == ["a", "b", "a#2", "a#3"]
+
+
+def test_a_teacher_named_by_an_absolute_path_in_its_metadata_gets_a_portable_label(tmp_path):
+    checkpoint = random_checkpoint(ArchSpec.parse(TINY), 3, {"teacher": "/elsewhere/runs/la_muse/teacher.npz"})
+    teacher = load_teacher_net(save_checkpoint(checkpoint, tmp_path / "t.npz"), SMALL)
+    assert teacher.label == "runs/la_muse/teacher.npz"

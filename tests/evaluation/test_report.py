@@ -1,6 +1,7 @@
 """report.json and grid.png: layout, JSON safety, writing both or neither."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ from mobilestyle.errors import UserError
 from mobilestyle.evaluation.evaluate import Student, Teacher, evaluate
 from mobilestyle.evaluation.report import (GAP, HEADER, build_report, centre_crop, check_out_dir, clean,
                                            render_grid, summary_rows, write_outputs)
+
+from tests.models.test_shipped_styles import absolute_paths
 
 from .conftest import SMALL, random_frames
 
@@ -88,3 +91,16 @@ def test_out_must_be_able_to_become_a_folder(tmp_path):
         check_out_dir(tmp_path / "file")
     check_out_dir(tmp_path / "a" / "b")
     assert not (tmp_path / "a").exists()
+
+
+def test_a_teacher_named_by_an_absolute_path_is_reported_portably(tmp_path, monkeypatch):
+    """report.json holds no absolute path, whatever the teacher's label (a path from a checkpoint's metadata)."""
+    monkeypatch.chdir(tmp_path)
+    teacher = Teacher("/elsewhere/runs/la_muse/teacher.npz", "teacher.npz", "", lambda image: 255 - image)
+    student = Student("copy", "copy.npz", "checkpoint", "", lambda image: image)
+    evaluation = evaluate([student], teacher, random_frames(2, seed=4), ["p0.png", "p1.png"], None, grid_photos=1)
+    report = build_report(evaluation, [tmp_path / "photos", Path("/elsewhere/bsds")], None)
+    assert report["teacher"]["name"] == "runs/la_muse/teacher.npz"
+    assert report["photos"]["folders"] == ["photos", "bsds"]
+    report_path, _ = write_outputs(tmp_path / "out", report, render_grid(evaluation))
+    assert absolute_paths(json.loads(report_path.read_text())) == []

@@ -8,8 +8,10 @@ from rich.console import Console
 
 from mobilestyle.errors import UserError
 from mobilestyle.export.coreml import export_coreml
-from mobilestyle.networks.checkpoint import load_checkpoint, save_checkpoint
+from mobilestyle.networks.arch import ArchSpec
+from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
 from mobilestyle.networks.counting import count
+from mobilestyle.portable_paths import portable_path
 from mobilestyle.pruning.finetune import finetune, teacher_frames
 from mobilestyle.pruning.groups import channel_groups
 from mobilestyle.pruning.pipeline import PruneConfig, prune, work_dir
@@ -17,7 +19,9 @@ from mobilestyle.pruning.surgery import remove_blocks, slice_channels
 from mobilestyle.runner import ModelRunner
 from mobilestyle.runner.parity import max_abs_error
 
-from .conftest import tiny_checkpoint
+from tests.models.test_shipped_styles import absolute_paths
+
+from .conftest import TINY, tiny_checkpoint
 
 SMALL_FRAMES = {"frame_width": 64, "frame_height": 48, "crop_size": 32, "batch_size": 2, "train_images": 0, "eval_images": 2}
 
@@ -43,7 +47,7 @@ def test_prune_to_a_mac_target_writes_a_smaller_net_and_a_report(tmp_path, photo
     pruned = load_checkpoint(config.out)
     assert pruned.arch.blocks == 2 and len(report["blocks"]["removed"]) == 1
     assert 0.3 * full < count(pruned.arch, 48, 64)[1] <= 0.4 * full
-    assert pruned.meta["pruned_from"] == str(config.checkpoint)
+    assert pruned.meta["pruned_from"] == portable_path(config.checkpoint)
     saved = json.loads((work_dir(config.out) / "report.json").read_text())
     assert saved["pruned"]["arch"] == str(pruned.arch) and saved["recovered"]["steps"] == 2
     assert 0 < saved["recovered"]["psnr_db"] <= 100 and saved["before"]["psnr_db"] == 100.0
@@ -54,6 +58,27 @@ def test_surgery_only_needs_no_photos(tmp_path, photo_dir):
                      block_threshold=0.0)
     report = prune(config)
     assert "recovered" not in report and load_checkpoint(config.out).arch.widths[0] < 8
+
+
+def test_the_report_and_the_pruned_metadata_hold_no_absolute_path(tmp_path, photo_dir, monkeypatch):
+    """Every path given absolute (source, teacher, out, photos; one in the source's metadata) is recorded portably."""
+    monkeypatch.chdir(tmp_path)
+    source = save_checkpoint(random_checkpoint(ArchSpec.parse(TINY + ",blocks=3"), 0,
+                                               {"teacher": "/elsewhere/runs/muse/teacher.npz"}),
+                             tmp_path / "nets" / "source.npz")
+    teacher = save_checkpoint(tiny_checkpoint("blocks=3", seed=1), tmp_path / "teachers" / "t.npz")
+    config = _config(tmp_path, photo_dir, checkpoint=source, teacher=teacher, keep=0.5, sparsity_steps=0,
+                     recovery_steps=0, block_threshold=0.0)
+    prune(config)
+    saved = json.loads((work_dir(config.out) / "report.json").read_text())
+    assert absolute_paths(saved) == []
+    assert (saved["source"], saved["teacher"], saved["checkpoint"]) == ("nets/source.npz", "teachers/t.npz",
+                                                                        "pruned.npz")
+    assert saved["recipe"]["out"] == "pruned.npz" and saved["recipe"]["content_dirs"] == [photo_dir.name]
+    meta = load_checkpoint(config.out).meta
+    assert absolute_paths(meta) == []
+    assert meta["pruned_from"] == "nets/source.npz" and meta["teacher"] == "runs/muse/teacher.npz"
+    assert meta["prune"]["source"] == "nets/source.npz"
 
 
 def test_sparsity_fine_tune_shrinks_gamma(tmp_path, photo_dir):

@@ -111,6 +111,16 @@ def test_interrupted_run_resumes_from_the_saved_step_and_matches_an_uninterrupte
     assert abs(straight["eval"]["psnr_db"] - resumed["eval"]["psnr_db"]) < 1e-3
 
 
+def test_a_teacher_whose_metadata_names_an_absolute_path_is_recorded_portably(tmp_path, photos):
+    """A teacher checkpoint written elsewhere may name its own teacher by an absolute path; neither the
+    student's metadata nor the report repeats it."""
+    named = random_checkpoint(TINY_TEACHER, seed=1, meta={"teacher": "/elsewhere/runs/muse/teacher.npz"})
+    out = tmp_path / "s.npz"
+    report = distill(tiny_config(save_checkpoint(named, tmp_path / "t.npz"), photos, out, steps=1))
+    saved = json.loads((work_dir(out) / "report.json").read_text())
+    assert saved["teacher"] == report["teacher"] == load_checkpoint(out).meta["teacher"] == "runs/muse/teacher.npz"
+
+
 def test_resume_without_saved_state_is_a_user_error(tmp_path, teacher, photos):
     with pytest.raises(UserError, match="no saved distillation state"):
         distill(tiny_config(teacher, photos, tmp_path / "s.npz", resume=True))

@@ -10,6 +10,7 @@ from mobilestyle.errors import UserError
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint
 from mobilestyle.training.perceptual import TrainConfig, train, work_dir
+from tests.models.test_shipped_styles import absolute_paths
 from tests.training.synthetic import write_painting, write_photos, write_vgg_npz
 
 TINY_ARCH = ArchSpec(blocks=1, widths=(4, 8, 8))
@@ -59,6 +60,20 @@ def test_two_step_run_writes_a_loadable_checkpoint_grid_and_report(two_step_run)
     with Image.open(folder / "curve.png") as curve:
         assert curve.format == "PNG"
     assert not list(out.parent.glob("*.partial*"))
+
+
+def test_the_report_metadata_and_state_hold_no_absolute_path(two_step_run):
+    """Painting, photos, VGG weights and out were all given as absolute paths (outside the working folder)."""
+    out, _ = two_step_run
+    saved = json.loads((work_dir(out) / "report.json").read_text())
+    meta = load_checkpoint(out).meta
+    with np.load(work_dir(out) / "state.npz", allow_pickle=False) as data:
+        header = json.loads(bytes(data["header"]).decode())
+    assert absolute_paths(saved) == [] and absolute_paths(meta) == [] and absolute_paths(header) == []
+    assert saved["checkpoint"] == "painting.npz" and saved["painting"] == header["painting"] == "painting.png"
+    assert saved["gram_distance"]["photos"][0].startswith("photo")
+    assert meta["recipe"]["vgg_weights"] == "vgg.npz" and meta["recipe"]["content_dir"] == "photos"
+    assert saved["recipe"] == meta["recipe"] == header["recipe"]
 
 
 def test_resume_continues_from_the_saved_step_like_an_uninterrupted_run(two_step_run, inputs, tmp_path):

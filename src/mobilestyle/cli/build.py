@@ -85,6 +85,7 @@ def build(
     from mobilestyle.files import atomic_path, ensure_writable_dir
     from mobilestyle.images import save_png
     from mobilestyle.networks.checkpoint import load_checkpoint
+    from mobilestyle.portable_paths import portable
     from mobilestyle.runner import ModelRunner
     from mobilestyle.runner.parity import max_abs_error
     from mobilestyle.styles import available_styles, find_style
@@ -131,9 +132,9 @@ def build(
         "licence": named.info.get("licence", checkpoint.meta.get("licence")),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    report_path = out / f"{style}.report.json"
+    report_path = out / f"{style}.report.json"  # a report: its paths (checkpoint, sample) made portable
     with atomic_path(report_path) as tmp:
-        tmp.write_text(json.dumps(report, indent=2) + "\n")
+        tmp.write_text(json.dumps(portable(report), indent=2) + "\n")
     for path in (result.model_path, result.contract_path, sample_path, report_path):
         console.print(f"wrote {path}")
     if app_models is not None:

@@ -41,6 +41,7 @@ from rich.progress import Progress
 from mobilestyle import frame
 from mobilestyle.errors import UserError
 from mobilestyle.networks.checkpoint import Checkpoint, load_checkpoint
+from mobilestyle.portable_paths import portable_path
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.quality import (CALIBRATION_BLUR_SIGMA, CALIBRATION_SHIFT, Scores, blur, grams,
                                           interior, mean_scores, score, shift_frame, unshift_frame)
@@ -168,12 +169,15 @@ def style_student(name: str, size: tuple[int, int] | None = None) -> tuple[Stude
 
 
 def load_teacher_net(path: Path, size: tuple[int, int] | None = None, pad: int = 0) -> Teacher:
-    """The teacher as a frame -> frame function, run on the frame reflect-padded by `pad` px (0: as it is)."""
+    """The teacher as a frame -> frame function, run on the frame reflect-padded by `pad` px (0: as it is).
+
+    Its label: the teacher its metadata names (a path there made portable), else its style, else the file's name.
+    """
     width, height = size or frame_size()
     if pad < 0 or pad >= min(width, height):
         raise UserError(f"--teacher-pad must be between 0 and {min(width, height) - 1} px, got {pad}")
     checkpoint = load_teacher(Path(path))
-    label = str(checkpoint.meta.get("teacher") or checkpoint.meta.get("style") or Path(path).name)
+    label = portable_path(str(checkpoint.meta.get("teacher") or checkpoint.meta.get("style") or Path(path).name))
     return Teacher(label, describe_path(path), str(checkpoint.arch),
                    keras_runner(checkpoint.build_model(height + 2 * pad, width + 2 * pad), pad), pad)
 

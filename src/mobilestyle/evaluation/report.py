@@ -2,7 +2,8 @@
 `grid.png` (photo | teacher | students at half size, then 100% centre crops of teacher and students).
 
 Inputs are described without the machine's absolute paths: relative to the working folder when
-they lie inside it, else by name only (`evaluate.describe_path`).
+they lie inside it, else by name only (`evaluate.describe_path`); whatever else could hold one (a
+teacher named by a path in its checkpoint's metadata) is made portable (`mobilestyle.portable_paths`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PIL import Image, ImageDraw
 from mobilestyle.errors import UserError
 from mobilestyle.evaluation.evaluate import BLURRED, PHOTO, SHIFTED, Evaluation, describe_path
 from mobilestyle.files import atomic_path, ensure_writable_dir
+from mobilestyle.portable_paths import portable
 from mobilestyle.styles import BLURRED_CALIBRATION, SHIFTED_CALIBRATION
 from mobilestyle.training.quality import (BORDER_INNER, BORDER_OUTER, CALIBRATION_BLUR_SIGMA, CALIBRATION_SHIFT,
                                           DETAIL_SIGMA, SHIFT_MARGIN, STRUCTURE_SIGMA)
@@ -106,7 +108,7 @@ def build_report(evaluation: Evaluation, photo_folders: list[Path], network: Los
         "grid": GRID_NAME,
         "seconds": evaluation.seconds,
     }
-    return clean(report)
+    return clean(portable(report))
 
 
 def centre_crop(image: np.ndarray, side: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """`mobilestyle prune`: sparsity fine-tune -> block removal -> channel slimming -> recovery fine-tune.
 
 The teacher of both fine-tunes is `--teacher`, or by default the unpruned checkpoint itself. Teacher
-frames, held-out scores and `report.json` live in the work folder `OUT-without-suffix.prune/`.
+frames, held-out scores and `report.json` live in the work folder `OUT-without-suffix.prune/`. The
+report and the pruned checkpoint's metadata record paths portably (`mobilestyle.portable_paths`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mobilestyle.networks.counting import count
+from mobilestyle.portable_paths import portable, portable_path
 from mobilestyle.pruning.blocks import blocks_to_drop, branch_ratios
 from mobilestyle.pruning.finetune import finetune, quality, recalibrated, teacher_frames
 from mobilestyle.pruning.groups import require_batch_norm
@@ -113,10 +115,11 @@ def prune(config: PruneConfig, console: Console | None = None) -> dict:
         raise UserError(f"--keep-blocks {config.keep_blocks} is more than the net's {original.arch.blocks} blocks")
     teacher = load_teacher(config.teacher) if config.teacher else original
     folder = ensure_writable_dir(work_dir(config.out))
-    report: dict = {"source": str(config.checkpoint), "teacher": str(config.teacher or config.checkpoint),
-                    "before": _costs(original), "recipe": {k: str(v) if isinstance(v, Path) else v
-                                                          for k, v in asdict(config).items()}}
-    report["recipe"]["content_dirs"] = [str(path) for path in config.content_dirs]
+    recipe = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
+    recipe["content_dirs"] = [str(path) for path in config.content_dirs]
+    report: dict = {"source": portable_path(config.checkpoint),
+                    "teacher": portable_path(config.teacher or config.checkpoint),
+                    "before": _costs(original), "recipe": portable(recipe)}
     frames = None
     if config.needs_frames:
         frames = teacher_frames(teacher, config.distill_config(1, None), folder, console)
@@ -153,10 +156,10 @@ def prune(config: PruneConfig, console: Console | None = None) -> dict:
                                        0.0, "recovery fine-tune", console)
         net = recalibrated(net, frames, console)
         report["recovered"] = dict(zip(("psnr_db", "ssim"), quality(net, frames)), steps=recovery_steps)
-    meta = {**original.meta, "pruned_from": str(config.checkpoint),
+    meta = {**portable(original.meta), "pruned_from": portable_path(config.checkpoint),
             "prune": {key: report[key] for key in report if key != "recipe"}}
     path = save_checkpoint(Checkpoint(net.arch, net.weights, meta), config.out)
-    report["checkpoint"] = str(path)
+    report["checkpoint"] = portable_path(path)
     with atomic_path(folder / "report.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2))
     final = report.get("recovered", report["pruned"])

@@ -527,7 +527,7 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
                    {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "cpu_seconds": cpu_seconds(),
                     "curve": curve, "arch": config.arch.to_dict(), "recipe": config.recipe()})
         meta = {"style": teacher.meta.get("style", "distilled"),
-                "teacher": teacher.meta.get("teacher", portable(str(config.teacher))),
+                "teacher": portable(teacher.meta.get("teacher", str(config.teacher))),
                 "steps": step, "minutes": round(elapsed / 60, 2), "recipe": config.recipe(), "final": final}
         return save_checkpoint(Checkpoint.from_model(student, config.arch, meta), out, fp16=config.fp16)
 
@@ -605,7 +605,7 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
     set_model_weights(eval_model, model_weights(student))
     scores, _ = distill_report.measure(eval_model, eval_content, eval_target, loss_net)
     report = {
-        "checkpoint": path.name, "teacher": teacher.meta.get("teacher", portable(str(config.teacher))),
+        "checkpoint": path.name, "teacher": portable(teacher.meta.get("teacher", str(config.teacher))),
         "student_arch": str(config.arch), "steps": step, "minutes": round(elapsed / 60, 2),
         "cpu_minutes": round(cpu_seconds() / 60, 2), **speed,
         "teacher_targets_seconds": round(targets_seconds, 1),

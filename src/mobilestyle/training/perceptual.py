@@ -15,7 +15,8 @@ writes files.
 Outputs: the checkpoint `--out CKPT.npz` and a work folder beside it, `CKPT.train/`:
 `state.npz` (weights, optimizer state, step, elapsed time, loss curve: what `--resume` reads;
 written atomically), `grid.png` (painting | photos | stylized), `curve.png` and `report.json`
-(steps, minutes, steps/s, loss curve, Gram distance to the style before and after).
+(steps, minutes, steps/s, loss curve, Gram distance to the style before and after). Paths in the
+checkpoint's metadata, the state's header and the report are made portable (`mobilestyle.portable_paths`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from mobilestyle.images import IMAGE_SUFFIXES, fit_frame, list_images, load_rgb
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import Checkpoint, save_checkpoint
 from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.portable_paths import portable, portable_path
 from mobilestyle.training.crops import crop_batches as random_crop_batches
 from mobilestyle.training.distribute import (
     Distribution,
@@ -107,9 +109,10 @@ class TrainConfig:
             raise UserError(f"--out must name a .npz checkpoint, got {self.out}")
 
     def recipe(self) -> dict:
+        """The options as recorded in checkpoints, states and reports: machine paths made portable."""
         values = {key: (str(value) if isinstance(value, Path) else value) for key, value in asdict(self).items()}
         values["arch"] = str(self.arch)
-        return values
+        return portable(values)
 
 
 def work_dir(out: Path) -> Path:
@@ -314,7 +317,7 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
 
     def save(final: bool = False) -> Path:
         header = {"format": STATE_FORMAT, "step": step, "elapsed": elapsed, "curve": curve, "gram_distance_before": before,
-                  "arch": config.arch.to_dict(), "painting": str(config.style_image),
+                  "arch": config.arch.to_dict(), "painting": portable_path(config.style_image),
                   "painting_sha256": painting_digest, "recipe": config.recipe()}
         save_state(folder / "state.npz", net, optimizer, header)
         meta = {"style": style_name, "source_painting": Path(config.style_image).name, "licence": config.licence,
@@ -388,12 +391,13 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
     path = save(final=True)
     after = {"photos": before["photos"], "trained_net": gram_distance(loss_net, stylize(net, samples), grams)}
     report = {
-        "checkpoint": str(path), "style": style_name, "painting": str(config.style_image),
+        "checkpoint": portable_path(path), "style": style_name, "painting": portable_path(config.style_image),
         "loss_network": loss_net.describe(), "arch": str(config.arch), "steps": step,
         "steps_this_run": step - start_step, "minutes": round(elapsed / 60, 2), **speed,
         "first_step_seconds": round(first_step_seconds, 2) if first_step_seconds is not None else None,
         "jit_compile": config.jit_compile,
-        "gram_distance": {"measured_with": loss_net.describe(), "photos": [str(paths[i]) for i in sample_index],
+        "gram_distance": {"measured_with": loss_net.describe(),
+                          "photos": [portable_path(paths[i]) for i in sample_index],
                           "before": before, "after": after},
         "curve": curve, "recipe": config.recipe(),
     }
