@@ -33,7 +33,7 @@ Structure (always, unless --skip-structure; random weights, `random_checkpoint(s
   a desktop time would measure that translation, not the fused op a phone runs.
 
 Quality (with --teacher): students started from the teacher's weights (`teacher_init`) with no training;
-batch-norm statistics measured on whole frames by distill's `fix_norm_statistics` (on `--calibration`
+batch-norm statistics measured on whole frames by `norm_stats.fix_norm_statistics` (on `--calibration`
 photos of the --photos folder that are not evaluated); instance norm needs none. Both against the
 teacher's frames (run on the frame reflect-padded by `TEACHER_PAD`, as distillation's targets) on
 `--count` evenly spaced --photos, with `mobilestyle.training.quality`'s measures (Gram distance with
@@ -311,9 +311,9 @@ def quality_part(args, console) -> dict:
     from mobilestyle.networks.checkpoint import load_checkpoint, model_weights, set_model_weights
     from mobilestyle.networks.transformer_net import build_transformer_net
     from mobilestyle.training import quality
-    from mobilestyle.training.distill import (RECALIBRATION_FRAMES, fix_norm_statistics, project_layout_student,
-                                              teacher_init)
     from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
+    from mobilestyle.training.norm_stats import RECALIBRATION_FRAMES, fix_norm_statistics
+    from mobilestyle.training.student_init import project_layout_student, teacher_init
     from mobilestyle.training.targets import TEACHER_PAD, stylize_frames
     from mobilestyle.training.teachers import load_teacher
     from mobilestyle.training.vgg import TEXTURE_LAYERS, load_loss_network
@@ -597,7 +597,7 @@ def main() -> None:
     parser.add_argument("--photos")
     parser.add_argument("--count", type=int, default=8)
     parser.add_argument("--calibration", type=int, default=None,
-                        help="photos for the batch-norm statistics (default: distill's RECALIBRATION_FRAMES, 16)")
+                        help="photos for the batch-norm statistics (default: norm_stats.RECALIBRATION_FRAMES, 16)")
     parser.add_argument("--vgg-weights")
     parser.add_argument("--checkpoint-bn")
     parser.add_argument("--checkpoint-in")

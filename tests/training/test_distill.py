@@ -13,9 +13,11 @@ from mobilestyle.errors import UserError
 from mobilestyle.training import distill as distill_module
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
+from mobilestyle.networks.transformer_net import build_transformer_net
 from tests.training.synthetic import write_vgg_npz
 from mobilestyle.training.teachers import resize_conv_kernel
 from mobilestyle.training.distill import DistillConfig, distill, preset_config, split_content, work_dir
+from mobilestyle.training.student_init import teacher_init
 
 TINY_TEACHER = ArchSpec(blocks=1, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
                         output="tanh150", out_norm=True, eps=1e-3)
@@ -287,10 +289,10 @@ def test_perceptual_preset_uses_the_projects_layout_with_the_teachers_head(tmp_p
 def test_teacher_init_turns_transposed_upsampling_kernels_into_resize_conv_kernels(tmp_path):
     teacher_arch = ArchSpec(blocks=1, widths=(4, 6, 8), norm="instance", upsample="transposed", padding="zero")
     teacher = random_checkpoint(teacher_arch, seed=3)
-    student = distill_module.build_transformer_net(dataclasses.replace(teacher_arch, norm="batch", upsample="nearest",
-                                                                       padding="reflect"))
+    student = build_transformer_net(dataclasses.replace(teacher_arch, norm="batch", upsample="nearest",
+                                                        padding="reflect"))
     student.build((None, None, None, 3))
-    distill_module.teacher_init(student, teacher)
+    teacher_init(student, teacher)
     up1 = student.get_layer("up1").kernel.numpy()
     transposed = teacher.weights["up1/kernel"]  # (H, W, out, in)
     assert transposed.shape == (3, 3, 6, 8) and up1.shape == (3, 3, 8, 6)
@@ -337,6 +339,26 @@ def test_stability_term_adds_the_shifted_output_error_to_the_loss(tmp_path, teac
     assert stable["recipe"]["stability_weight"] == 1.0 and stable["recipe"]["stability_shift"] == 2
     with pytest.raises(UserError, match="--stability-shift must be 1, 2 or 3"):
         distill(tiny_config(teacher, photos, tmp_path / "c.npz", stability_weight=1.0, stability_shift=4))
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--stability-weight", "-1", "--stability-weight must be a finite number >= 0, got -1.0"),
+    ("--stability-shift", "4", "--stability-shift must be 1, 2 or 3 px (off the stride-4 grid), got 4"),
+    ("--stability-noise", "-0.5", "--stability-noise must be >= 0, got -0.5"),
+])
+def test_bad_stability_options_from_the_cli_are_one_line_errors(monkeypatch, capsys, tmp_path, teacher, photos, option,
+                                                                value, message):
+    from mobilestyle.cli import main
+
+    out = tmp_path / "s.npz"
+    monkeypatch.setattr(sys, "argv", ["mobilestyle", "distill", "--preset", "scratch", "--teacher", str(teacher),
+                                      "--content-dir", str(photos), "--out", str(out), "--steps", "1", option, value])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.startswith("error:") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists() and not work_dir(out).exists()
 
 
 def test_a_student_checkpoint_keeps_its_norm_statistics_under_fixed_statistics(tmp_path, teacher, photos, monkeypatch):

@@ -1,15 +1,23 @@
+import dataclasses
 import json
 import sys
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from mobilestyle.cli import main
 from mobilestyle.errors import UserError
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint
-from mobilestyle.training.perceptual import TrainConfig, train, work_dir
+from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.training.losses import style_grams
+from mobilestyle.training.perceptual import (TrainConfig, crop_batches, load_content_photos, load_style,
+                                             make_train_step, train, work_dir)
+from mobilestyle.training.stability import stability_loss
+from mobilestyle.training.vgg import load_loss_network
 from tests.models.test_shipped_styles import absolute_paths
 from tests.training.synthetic import write_painting, write_photos, write_vgg_npz
 
@@ -103,6 +111,72 @@ def test_loss_and_gram_distance_go_down_with_the_xla_step(inputs, tmp_path):
     distances = report["gram_distance"]
     assert distances["after"]["trained_net"] < 0.5 * distances["before"]["initial_net"]
     assert report["jit_compile"] is True
+
+
+def test_stability_term_trains_and_is_reported_with_its_options(inputs, tmp_path):
+    out = tmp_path / "stable.npz"
+    report = train(tiny_config(inputs, out, stability_weight=50.0, stability_shift=3, stability_noise=1.0))
+    assert [set(point) for point in report["curve"]] == [{"step", "loss", "content", "style", "tv", "stability"}] * 2
+    for point in report["curve"]:
+        assert point["stability"] > 0
+        assert point["loss"] == pytest.approx(point["content"] + point["style"] + point["tv"] + point["stability"],
+                                              rel=1e-4)
+    saved = json.loads((work_dir(out) / "report.json").read_text())
+    for recipe in (saved["recipe"], load_checkpoint(out).meta["recipe"]):
+        assert (recipe["stability_weight"], recipe["stability_shift"], recipe["stability_noise"]) == (50.0, 3, 1.0)
+    assert (work_dir(out) / "curve.png").stat().st_size > 0
+
+
+def test_the_stability_gradient_joins_the_step(inputs):
+    """Taken inside the tape, the weighted term's gradient is added to the step's: one SGD step with it
+    moves the weights by that gradient more than the same step without it."""
+    config = tiny_config(inputs, inputs["photos"] / "unused.npz", stability_weight=0.5, stability_noise=0.0)
+    loss_net = load_loss_network(inputs["vgg"])
+    grams = style_grams(loss_net, load_style(inputs["painting"], config.style_size))
+    content = next(iter(crop_batches(load_content_photos(inputs["photos"], config.crop_size)[0], config, 0)))
+    net = build_transformer_net(TINY_ARCH)
+    net.build((None, None, None, 3))
+    start = net.get_weights()
+
+    def moved_by_a_step(step_config) -> list[np.ndarray]:
+        net.set_weights(start)
+        optimizer = keras.optimizers.SGD(1.0)
+        optimizer.build(net.trainable_variables)
+        before = [variable.numpy() for variable in net.trainable_variables]
+        make_train_step(net, loss_net, grams, optimizer, step_config)(content)
+        return [variable.numpy() - value for variable, value in zip(net.trainable_variables, before)]
+
+    plain, stable = moved_by_a_step(dataclasses.replace(config, stability_weight=0.0)), moved_by_a_step(config)
+    net.set_weights(start)
+    with tf.GradientTape() as tape:
+        term = stability_loss(net, content, net(content, training=True), 2, 0.0, 0, tf.constant(0, tf.int64),
+                              training=True)
+        weighted = 0.5 * term
+    gradients = tape.gradient(weighted, net.trainable_variables)
+    largest = max(float(tf.reduce_max(tf.abs(g))) for g in gradients if g is not None)
+    assert largest > 0
+    for variable, without, with_term, gradient in zip(net.trainable_variables, plain, stable, gradients):
+        expected = np.zeros_like(without) if gradient is None else -gradient.numpy()
+        np.testing.assert_allclose(with_term - without, expected, atol=1e-4 * largest, err_msg=variable.path)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--stability-weight", "-1", "--stability-weight must be a finite number >= 0, got -1.0"),
+    ("--stability-weight", "inf", "--stability-weight must be a finite number >= 0, got inf"),
+    ("--stability-shift", "4", "--stability-shift must be 1, 2 or 3 px (off the stride-4 grid), got 4"),
+    ("--stability-shift", "0", "--stability-shift must be 1, 2 or 3 px"),
+    ("--stability-noise", "-0.5", "--stability-noise must be >= 0, got -0.5"),
+])
+def test_bad_stability_options_are_one_line_errors_that_write_nothing(monkeypatch, capsys, tmp_path, inputs, option,
+                                                                      value, message):
+    out = tmp_path / "out" / "style.npz"
+    code, err = run_cli(monkeypatch, capsys, "--style-image", inputs["painting"], "--content-dir", inputs["photos"],
+                        "--vgg-weights", inputs["vgg"], "--arch", "blocks=1,widths=4/8/8", "--crop-size", "32",
+                        "--steps", "1", option, value, "--out", out)
+    assert code == 2
+    assert err.startswith("error:") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists() and not work_dir(out).exists()
 
 
 def run_cli(monkeypatch, capsys, *args) -> tuple[int, str]:

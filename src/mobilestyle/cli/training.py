@@ -7,7 +7,13 @@ import typer
 
 from mobilestyle.cli.app import app
 from mobilestyle.cli.core import ArchOption
-from mobilestyle.cli.train import CpuDevicesOption, StrategyOption
+from mobilestyle.cli.train import (
+    STABILITY_WEIGHT_HELP,
+    CpuDevicesOption,
+    StabilityNoiseOption,
+    StabilityShiftOption,
+    StrategyOption,
+)
 
 
 @app.command()
@@ -51,12 +57,10 @@ def distill(
     gram_weight: Annotated[Optional[float], typer.Option(help="Relative Gram error at relu1_2/relu2_2/relu3_4, each "
                                                               "crop against the teacher's: texture [perceptual: 10].")] = None,
     tv_weight: Annotated[Optional[float], typer.Option(help="Total variation [0].")] = None,
-    stability_weight: Annotated[Optional[float], typer.Option(help="Temporal stability: the output for the input "
-                                                                  "moved by --stability-shift px (plus noise) should "
-                                                                  "be the moved output (less flicker on video) "
-                                                                  "[perceptual: 100, others: 0].")] = None,
-    stability_shift: Annotated[int, typer.Option(help="Shift of the stability term, 1-3 px (off the stride grid).")] = 2,
-    stability_noise: Annotated[float, typer.Option(help="Gaussian noise (0..255) added to the moved input.")] = 2.0,
+    stability_weight: Annotated[Optional[float], typer.Option(
+        help=f"{STABILITY_WEIGHT_HELP} [perceptual: 100, others: 0].")] = None,
+    stability_shift: StabilityShiftOption = 2,
+    stability_noise: StabilityNoiseOption = 2.0,
     teacher_pad: Annotated[int, typer.Option(help="Reflect-pad each frame by this many px for the teacher and crop "
                                                   "its output back (its zero padding paints edge bands).")] = 32,
     init: Annotated[Optional[str], typer.Option(help="Student initialisation: random | teacher (copy shared weights) "

@@ -35,10 +35,10 @@ from mobilestyle.training.distill import (
     cosine_learning_rate,
     crop_batches,
     evaluate,
-    recalibrate,
     split_content,
     teacher_targets,
 )
+from mobilestyle.training.norm_stats import recalibrate
 
 
 @dataclass

@@ -2,15 +2,16 @@
 
 Data and teacher frames come from `targets.py` (whole 853x480 frames stylized once, the teacher run on
 a reflect-padded frame so its targets carry no border bands), the losses from `losses.py`, the held-out
-measures, grid and curve from `distill_report.py`. This module holds the options, the student's
-initialisation and the training loop.
+measures, grid and curve from `distill_report.py`, the train step from `distill_step.py`, the student's
+layout and starting weights from `student_init.py`, its batch-norm statistics from `norm_stats.py`.
+This module holds the options, the presets and the training loop.
 
 The loss (each term weighted by an option) compares the student's crop with the teacher's crop:
 `pixel` MSE (what PSNR measures; it rewards blur, because a teacher's strokes sit on its stride grid),
 `lowpass` MSE after a Gaussian blur (colours and layout), VGG `feature` error (relu2_2 and the
 deepest texture layer) and per-image `gram` error (relu1_2/relu2_2/relu3_4: the statistics of
-strokes), and total variation `tv`. The learning rate follows a cosine from `lr` to 5% of it over the
-step or time budget.
+strokes), total variation `tv`, and `stability` (see `stability.py`). The learning rate follows a cosine
+from `lr` to 5% of it over the step or time budget.
 
 Devices (`--strategy`, see `distribute.py`): `--batch-size` is the global batch, split across the
 replicas; feature errors are normalised by the global batch's feature energy and batch norms in
@@ -48,13 +49,7 @@ from mobilestyle import frame
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.arch import ArchSpec
-from mobilestyle.networks.checkpoint import (
-    Checkpoint,
-    load_checkpoint,
-    model_weights,
-    save_checkpoint,
-    set_model_weights,
-)
+from mobilestyle.networks.checkpoint import Checkpoint, model_weights, save_checkpoint, set_model_weights
 from mobilestyle.networks.transformer_net import build_transformer_net
 from mobilestyle.portable_paths import portable
 from mobilestyle.training import distill_report, quality, targets
@@ -70,22 +65,25 @@ from mobilestyle.training.distribute import (
     stopped_at,
     sync_batch_norm,
 )
-from mobilestyle.training.frames import evenly_spaced
-from mobilestyle.training.losses import content_loss, gram_loss, lowpass_pixel_loss, total_variation_loss
-from mobilestyle.training.norm_stats import recalibrate_batch_norm
+from mobilestyle.training.distill_step import make_train_step
+from mobilestyle.training.norm_stats import fix_norm_statistics, recalibrate
+from mobilestyle.training.stability import validate_stability
 from mobilestyle.training.state import load_state, save_state
+from mobilestyle.training.student_init import (
+    checkpoint_init,
+    project_layout_student,
+    teacher_init,
+    teacher_layout_student,
+)
 from mobilestyle.training.targets import stylize_frames
-from mobilestyle.training.teachers import load_teacher, resize_conv_kernel
-from mobilestyle.training.vgg import CONTENT_LAYER, TEXTURE_LAYERS, LossNetwork, load_loss_network
+from mobilestyle.training.teachers import load_teacher
+from mobilestyle.training.vgg import TEXTURE_LAYERS, load_loss_network
 
 CURVE_FRAMES = 4
-RECALIBRATION_FRAMES = 16
-RECALIBRATION_CHECK_FRAMES = 4
 LR_FLOOR = 0.05
 MAX_PSNR = quality.MAX_PSNR
 STATE_FORMAT = "mobilestyle.distill-state/1"
 NORM_STATS_KINDS = ("batch", "fixed")
-ENERGY_EPSILON = 1e-8  # losses.content_loss adds it to the target features' energy
 LOSS_TERMS = ("pixel", "lowpass", "feature", "gram", "tv")
 _PIXEL_ONLY = {"pixel_weight": 1.0, "lowpass_weight": 0.0, "feature_weight": 0.0, "gram_weight": 0.0,
                "tv_weight": 0.0, "stability_weight": 0.0}
@@ -161,12 +159,7 @@ class DistillConfig:
             raise UserError("every loss weight is 0: give at least one of --pixel/--lowpass/--feature/--gram/--tv-weight")
         if not self.lowpass_sigma > 0:
             raise UserError(f"--lowpass-sigma must be positive, got {self.lowpass_sigma}")
-        if not (self.stability_weight >= 0 and math.isfinite(self.stability_weight)):
-            raise UserError(f"--stability-weight must be a finite number >= 0, got {self.stability_weight}")
-        if not 1 <= self.stability_shift <= 3:
-            raise UserError(f"--stability-shift must be 1, 2 or 3 px (off the stride-4 grid), got {self.stability_shift}")
-        if self.stability_noise < 0:
-            raise UserError(f"--stability-noise must be >= 0, got {self.stability_noise}")
+        validate_stability(self.stability_weight, self.stability_shift, self.stability_noise)
         if self.teacher_pad < 0 or self.teacher_pad % 4:
             raise UserError(f"--teacher-pad must be a multiple of 4 and >= 0, got {self.teacher_pad}")
         if self.init not in ("random", "teacher") and not self.init.endswith(".npz"):
@@ -191,20 +184,6 @@ class DistillConfig:
         values["content_dirs"] = [str(path) for path in self.content_dirs]
         values["arch"] = str(self.arch)
         return portable(values)
-
-
-def teacher_layout_student(teacher_arch: ArchSpec, blocks: int = 3) -> ArchSpec:
-    """The teacher's layout (upsampling, padding, output, widths) with its first `blocks` blocks and batch norm."""
-    blocks = min(blocks, teacher_arch.blocks)
-    return dataclasses.replace(teacher_arch, blocks=blocks, block_widths=teacher_arch.block_widths[:blocks],
-                               norm="batch")
-
-
-def project_layout_student(teacher_arch: ArchSpec, blocks: int = 3) -> ArchSpec:
-    """The project's layout (reflection padding, nearest-resize + conv upsampling: no bands, no checkerboard)
-    with the teacher's widths and output head, so that `--init teacher` copies everything but the up convs'
-    orientation (converted by `teacher_init`)."""
-    return dataclasses.replace(teacher_layout_student(teacher_arch, blocks), padding="reflect", upsample="nearest")
 
 
 def preset_config(preset: str, arch: ArchSpec | None = None, **options) -> DistillConfig:
@@ -252,36 +231,6 @@ def crop_batches(content: np.ndarray, target: np.ndarray, config: DistillConfig,
     return targets.pair_batches(content, target, config.crop_size, config.batch_size, config.seed, start_step)
 
 
-def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
-    """Copy teacher weights whose key and shape the student shares (stem, first blocks, norms' affine).
-
-    A teacher's transposed-conv upsampling kernel starts the student's nearest-resize + conv kernel
-    as its least-squares stand-in (`resize_conv_kernel`).
-    """
-    copied = 0
-    for layer in student.layers:
-        for variable in layer.weights:
-            key = f"{layer.name}/{variable.name}"
-            value = teacher.weights.get(key)
-            if value is None:
-                continue
-            if value.ndim == 4 and value.shape[:2] == (3, 3) and value.shape[2:] == tuple(variable.shape)[:1:-1] \
-                    and layer.name.startswith("up") and value.shape != tuple(variable.shape):
-                value = resize_conv_kernel(value)
-            if tuple(value.shape) == tuple(variable.shape):
-                variable.assign(value)
-                copied += 1
-    return copied
-
-
-def checkpoint_init(student: keras.Model, path: Path, arch: ArchSpec) -> None:
-    """Start from a trained student of the same architecture (another style's: a head start on features)."""
-    source = load_checkpoint(path)
-    if source.arch != arch:
-        raise UserError(f"--init {path} is a {source.arch} net, the student is {arch}")
-    set_model_weights(student, source.weights)
-
-
 def psnr_ssim(reference: np.ndarray, image: np.ndarray) -> tuple[float, float]:
     return quality.psnr(reference, image), quality.ssim(reference, image)
 
@@ -291,11 +240,6 @@ def evaluate(model: keras.Model, content: np.ndarray, target: np.ndarray) -> tup
     produced = stylize_frames(model, content)
     scores = [psnr_ssim(t, s) for t, s in zip(target, produced)]
     return float(np.mean([s[0] for s in scores])), float(np.mean([s[1] for s in scores])), produced
-
-
-def structure_score(model: keras.Model, content: np.ndarray, target: np.ndarray) -> float:
-    produced = stylize_frames(model, content)
-    return float(np.mean([quality.structure_psnr(t, s) for t, s in zip(target, produced)]))
 
 
 def budget_fraction(config: DistillConfig, step: int, elapsed: float) -> float:
@@ -310,142 +254,6 @@ def budget_fraction(config: DistillConfig, step: int, elapsed: float) -> float:
 def cosine_learning_rate(peak: float, fraction: float) -> float:
     """`peak` at the start, falling on a cosine to LR_FLOOR * peak at the end of the budget."""
     return peak * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * fraction)))
-
-
-def calibration_indices(frame_count: int) -> list[int]:
-    """The training frames whose whole-frame statistics set the batch norms (evenly spaced)."""
-    return evenly_spaced(list(range(frame_count)), RECALIBRATION_FRAMES)
-
-
-def recalibrate(student: keras.Model, eval_model: keras.Model, train_content: np.ndarray, train_target: np.ndarray,
-                console: Console) -> dict | None:
-    """Re-estimate the student's batch-norm statistics on whole training frames (see norm_stats).
-
-    Kept only when it brings the student closer to the teacher on a few other training frames: it
-    helped a scream student (+0.2 dB PSNR) and hurt a teacher-initialised muse student (-0.3 dB). Judged by
-    structure PSNR (blur sigma 3), which sees colours and layout but not where strokes sit.
-    """
-    if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in eval_model.layers):
-        return None
-    calibration = calibration_indices(len(train_content))
-    others = [index for index in range(len(train_content)) if index not in set(calibration)] or calibration
-    check = evenly_spaced(others, RECALIBRATION_CHECK_FRAMES)
-    check_content, check_target = train_content[check], train_target[check]
-    set_model_weights(eval_model, model_weights(student))
-    before = structure_score(eval_model, check_content, check_target)
-    recalibrate_batch_norm(eval_model, train_content[calibration])
-    after = structure_score(eval_model, check_content, check_target)
-    kept = after > before
-    if kept:
-        set_model_weights(student, model_weights(eval_model))
-    console.log(f"batch-norm statistics re-estimated on {len(calibration)} whole training frames: structure PSNR {before:.2f} -> "
-                f"{after:.2f} dB on {len(check_content)} other training frames ({'kept' if kept else 'discarded'})")
-    return {"frames": len(calibration), "check_frames": len(check_content), "structure_psnr_before": round(before, 3),
-            "structure_psnr_after": round(after, 3), "kept": bool(kept)}
-
-
-def fix_norm_statistics(student: keras.Model, eval_model: keras.Model, frames: np.ndarray, console: Console) -> None:
-    """`--norm-stats fixed`: measure the batch norms' statistics on whole training frames before training.
-
-    Training then keeps them (norms in inference mode), so the student learns exactly the function it
-    deploys; for a teacher-initialised la_muse student this beat crop training with batch statistics
-    (`benchmarks/distill.md`, student ceiling).
-    """
-    set_model_weights(eval_model, model_weights(student))
-    count = recalibrate_batch_norm(eval_model, frames[calibration_indices(len(frames))])
-    set_model_weights(student, model_weights(eval_model))
-    if count:
-        console.log(f"batch-norm statistics of {count} layers measured on whole training frames, fixed for training")
-
-
-def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | None, config: DistillConfig,
-                    batch_statistics: bool = True, distribution: Distribution | None = None):
-    """One Adam step on a global batch of (content, teacher) crops; returns the weighted total and the terms.
-
-    The losses (the loss network's passes, most of the work) are XLA clusters; the student runs
-    outside them, because XLA on CPU has no kernel for the gradient of nearest-neighbour resizing.
-    Batch norms normalize by the batch (and update their averages) or by their fixed statistics. On R
-    replicas each computes the loss of its crops with the feature errors normalised by the global
-    batch's feature energy (an all-reduce) and backpropagates 1/R of it; the optimizer sums the
-    replicas' gradients: the gradient of the global batch's loss.
-    """
-    strategy = distribution.strategy if distribution else tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync
-    mean = tf.distribute.ReduceOp.MEAN
-    weights = config.loss_weights()
-    feature_layers = tuple(dict.fromkeys((CONTENT_LAYER, loss_net.style_layers[-1]))) if loss_net else ()
-
-    @tf.function(jit_compile=True)
-    def target_features_and_energy(target):
-        features = loss_net(target)
-        return features, {layer: tf.reduce_mean(tf.square(features[layer])) for layer in feature_layers}
-
-    @tf.function(jit_compile=True)
-    def loss_and_gradient(produced, target, target_features, feature_scales):
-        with tf.GradientTape() as tape:
-            tape.watch(produced)
-            terms = {}
-            if "pixel" in weights:
-                terms["pixel"] = tf.reduce_mean(tf.square((produced - target) / 255.0))
-            if "lowpass" in weights:
-                terms["lowpass"] = lowpass_pixel_loss(produced, target, config.lowpass_sigma)
-            if loss_net is not None:
-                features = loss_net(produced)
-                if "feature" in weights:  # losses.feature_loss, each layer normalised by the global batch's energy
-                    terms["feature"] = tf.add_n([content_loss(features, target_features, layer) * feature_scales[layer]
-                                                 for layer in feature_layers])
-                if "gram" in weights:
-                    terms["gram"] = gram_loss(features, target_features, loss_net.style_layers)
-            if "tv" in weights:
-                terms["tv"] = total_variation_loss(produced)
-            total = tf.add_n([weights[name] * value for name, value in terms.items()])
-            share = total / replicas
-        return total, terms, tape.gradient(share, produced)
-
-    shift = config.stability_shift
-
-    def stability_loss(content, produced, step):
-        """The student's output for its input moved by `shift` px (plus a little noise) should be its output
-        moved the same way: strokes that follow the picture, not the stride grid, do not crawl on video."""
-        size = tf.shape(content)[1] - 4
-        moved = content[:, shift:shift + size, shift:shift + size]
-        noise = tf.random.stateless_normal(tf.shape(moved), tf.stack([tf.cast(config.seed, tf.int64), step]))
-        moved_output = student(tf.clip_by_value(moved + config.stability_noise * noise, 0.0, 255.0),
-                               training=batch_statistics)
-        return tf.reduce_mean(tf.square((moved_output - produced[:, shift:shift + size, shift:shift + size]) / 255.0))
-
-    def replica_step(content, target):
-        context = tf.distribute.get_replica_context()
-        target_features, feature_scales = None, None
-        if loss_net is not None:
-            target_features, energies = target_features_and_energy(target)
-            feature_scales = {layer: (energy + ENERGY_EPSILON) / (context.all_reduce(mean, energy) + ENERGY_EPSILON)
-                              for layer, energy in energies.items()}
-        with tf.GradientTape(persistent=config.stability_weight > 0) as tape:
-            produced = student(content, training=batch_statistics)
-            if config.stability_weight:
-                noise_index = tf.cast(optimizer.iterations, tf.int64) * replicas + tf.cast(
-                    context.replica_id_in_sync_group, tf.int64)
-                stability = stability_loss(content, produced, noise_index)
-                # Inside the tape: a product taken after it closes would have no gradient.
-                stability_share = config.stability_weight * stability / replicas
-        total, terms, produced_gradient = loss_and_gradient(produced, target, target_features, feature_scales)
-        gradients = tape.gradient(produced, student.trainable_variables, output_gradients=produced_gradient)
-        if config.stability_weight:
-            extra = tape.gradient(stability_share, student.trainable_variables)
-            gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
-            total += config.stability_weight * stability
-            terms = {**terms, "stability": stability}
-        optimizer.apply(gradients, student.trainable_variables)
-        return total, terms
-
-    @tf.function
-    def train_step(content, target):
-        total, terms = strategy.run(replica_step, args=(content, target))
-        return (strategy.reduce(mean, total, axis=None),
-                {key: strategy.reduce(mean, value, axis=None) for key, value in terms.items()})
-
-    return train_step
 
 
 def distill(config: DistillConfig, console: Console | None = None, distribution: Distribution | None = None) -> dict:

@@ -5,7 +5,8 @@ memory; every step takes a batch of random crops with random flips (tf.data, sta
 crop n of step s depends only on (seed, s, n) and a resumed run sees the crops it would have seen).
 The loss network (see `vgg.py`) gives the content loss at relu2_2, Gram style losses at
 relu1_2/relu2_2/relu3_3 and relu4_3 where the network reaches it, plus a total-variation term
-(see `losses.py` for the normalisation). Adam, constant learning rate.
+(see `losses.py` for the normalisation) and, with `--stability-weight`, distill's stability term
+(`stability.py`). Adam, constant learning rate.
 
 Devices (`--strategy`, see `distribute.py`): `--batch-size` is the global batch, split across the
 replicas; the content loss is normalised by the global batch's feature energy and batch norms use
@@ -56,11 +57,13 @@ from mobilestyle.training.distribute import (
 )
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.losses import gram_distance, perceptual_loss, style_grams
+from mobilestyle.training.stability import replica_noise_step, stability_loss, validate_stability
 from mobilestyle.training.vgg import LossNetwork, load_loss_network
 
 STATE_FORMAT = "mobilestyle.train-state/1"
 SAMPLE_PHOTOS = 3
 CURVE_POINTS = 200
+CURVE_TERMS = ("loss", "content", "style", "tv", "stability")
 MIN_STYLE_SIDE = 64
 LOG_EVERY_SECONDS = 60
 CONTENT_EPSILON = 1e-8  # losses.content_loss adds it to the content features' energy
@@ -80,6 +83,9 @@ class TrainConfig:
     content_weight: float = 1.0
     style_weight: float = 10.0
     tv_weight: float = 10.0
+    stability_weight: float = 0.0
+    stability_shift: int = 2
+    stability_noise: float = 2.0
     lr: float = 1e-3
     seed: int = 0
     jit_compile: bool = True
@@ -103,6 +109,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+        validate_stability(self.stability_weight, self.stability_shift, self.stability_noise)
         if not self.lr > 0:
             raise UserError(f"--lr must be positive, got {self.lr}")
         if Path(self.out).suffix != ".npz":
@@ -171,7 +178,8 @@ def crop_batches(photos: np.ndarray, config: TrainConfig, start_step: int) -> tf
 
 def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimizer: keras.optimizers.Optimizer,
                     config: TrainConfig, distribution: Distribution | None = None):
-    """One Adam step on a global batch of content crops; returns the total loss and its three terms.
+    """One Adam step on a global batch of content crops; returns the total loss and its terms (content,
+    style, tv, and stability when its weight is not 0).
 
     The loss network's passes (most of the work) are XLA clusters when `config.jit_compile`; the
     TransformerNet runs outside them, because XLA on CPU has no kernel for the gradient of
@@ -204,10 +212,21 @@ def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimi
         content_targets, energy = content_features(content)
         global_energy = tf.distribute.get_replica_context().all_reduce(mean, energy)
         content_scale = (energy + CONTENT_EPSILON) / (global_energy + CONTENT_EPSILON)
-        with tf.GradientTape() as tape:
+        with tf.GradientTape(persistent=config.stability_weight > 0) as tape:
             stylized = net(content, training=True)
+            if config.stability_weight:
+                stability = stability_loss(net, content, stylized, config.stability_shift, config.stability_noise,
+                                           config.seed, replica_noise_step(optimizer.iterations, replicas),
+                                           training=True)
+                # Inside the tape: a product taken after it closes would have no gradient.
+                stability_share = config.stability_weight * stability / replicas
         total, terms, stylized_gradient = loss_and_gradient(stylized, content_targets, content_scale)
         gradients = tape.gradient(stylized, net.trainable_variables, output_gradients=stylized_gradient)
+        if config.stability_weight:
+            extra = tape.gradient(stability_share, net.trainable_variables)
+            gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
+            total += config.stability_weight * stability
+            terms = {**terms, "stability": stability}
         optimizer.apply(gradients, net.trainable_variables)
         return total, terms
 
@@ -245,8 +264,9 @@ def write_curve_plot(path: Path, curve: list[dict], title: str) -> None:
 
     figure, axis = plt.subplots(figsize=(7, 4))
     steps = [point["step"] for point in curve]
-    for key in ("loss", "content", "style", "tv"):
-        axis.plot(steps, [point[key] for point in curve], label=key if key == "loss" else f"{key} (weighted)")
+    for key in [key for key in CURVE_TERMS if any(key in point for point in curve)]:
+        axis.plot(steps, [point.get(key, math.nan) for point in curve],
+                  label=key if key == "loss" else f"{key} (weighted)")
     axis.set_yscale("log")
     axis.set_xlabel("step")
     axis.set_ylabel("loss")
@@ -337,7 +357,8 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
     window: list[dict] = []
     start_step, train_seconds, first_step_seconds = step, 0.0, None
     run_started, last_save, last_log = time.monotonic() - elapsed, elapsed, elapsed
-    weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
+    weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight,
+               "stability": config.stability_weight}
     saved_step = step if config.resume else None
 
     def where() -> str:
@@ -359,7 +380,8 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
                     raise UserError(f"training diverged at step {step} (loss {loss_value}); lower --lr or --style-weight")
                 step += 1
                 elapsed = time.monotonic() - run_started
-                window.append({"loss": loss_value, **{key: weights[key] * float(value) for key, value in terms.items()}})
+                point = {"loss": loss_value, **{key: weights[key] * float(value) for key, value in terms.items()}}
+                window.append(point)
                 if step % curve_every == 0 or step == config.steps:
                     curve.append({"step": step, **{key: round(float(np.mean([w[key] for w in window])), 6)
                                                    for key in window[0]}})
@@ -367,9 +389,12 @@ def train(config: TrainConfig, console: Console | None = None) -> dict:
                 timed = step - start_step - 1
                 rate = (f"{timed / train_seconds:.2f} steps/s, {timed * config.batch_size / train_seconds:.1f} img/s"
                         if timed and train_seconds else "compiling")
-                progress.update(task, completed=step, info=f"loss {loss_value:.4f}  {rate}")
+                shown = f"loss {loss_value:.4f}"
+                if "stability" in point:
+                    shown += f"  stability {point['stability']:.4f}"
+                progress.update(task, completed=step, info=f"{shown}  {rate}")
                 if not console.is_terminal and elapsed - last_log >= LOG_EVERY_SECONDS:
-                    console.log(f"step {step}/{config.steps}  loss {loss_value:.4f}  {rate}  {elapsed / 60:.1f} min")
+                    console.log(f"step {step}/{config.steps}  {shown}  {rate}  {elapsed / 60:.1f} min")
                     last_log = elapsed
                 if chief and elapsed - last_save >= 60 * config.checkpoint_every_minutes:
                     save()
