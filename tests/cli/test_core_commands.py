@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -31,6 +32,16 @@ def test_help_lists_the_commands():
     assert result.returncode == 0
     for command in ("inspect", "export", "stylize"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize("command, note", [("distill", "(perceptual: 100, others: 0)"),
+                                             ("distill", "(scratch: 4, teacher: 1)")])
+def test_help_keeps_the_preset_notes(command, note):
+    """Rich reads "[...]" in help text as markup and drops it: the presets' defaults must survive."""
+    result = subprocess.run([sys.executable, "-m", "mobilestyle", command, "--help"], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "400"})
+    assert result.returncode == 0
+    assert note in result.stdout
 
 
 def test_inspect_default_prints_48_gmac(run_cli):

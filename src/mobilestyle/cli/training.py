@@ -35,11 +35,11 @@ def distill(
                                              "(the teacher's own layout cut to 3 blocks, pixel loss, whole-height "
                                              "crops, lr 1e-4) | scratch (the default arch from random weights, "
                                              "batches of 4 128-px crops, lr 1e-3, pixel loss).")] = "perceptual",
-    batch_size: Annotated[Optional[int], typer.Option(help="Crops per step [scratch: 4, teacher: 1].")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Crops per step (scratch: 4, teacher: 1).")] = None,
     crop_size: Annotated[Optional[int], typer.Option(help="Square crop side in pixels, a multiple of 4 "
-                                                          "[scratch: 128, teacher: 480].")] = None,
+                                                          "(scratch: 128, teacher: 480).")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Peak Adam learning rate, cosine decay to 5% over the budget "
-                                                     "[scratch: 1e-3, teacher: 1e-4].")] = None,
+                                                     "(scratch: 1e-3, teacher: 1e-4).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for initialisation and crops.")] = 0,
     eval_dir: Annotated[Optional[Path], typer.Option(help="Held-out photos (default: every 10th content photo).")] = None,
     eval_images: Annotated[int, typer.Option(help="Held-out frames to use, evenly spaced (0: all).")] = 24,
@@ -48,28 +48,28 @@ def distill(
     vgg_weights: Annotated[Optional[Path], typer.Option(help="VGG weights for the feature and Gram losses and the "
                                                              "texture measure (.npz to block3 or a Keras .h5); "
                                                              "default: ImageNet VGG19, downloaded on first use.")] = None,
-    pixel_weight: Annotated[Optional[float], typer.Option(help="Pixel MSE (rewards blur) [perceptual: 0, others: 1].")] = None,
+    pixel_weight: Annotated[Optional[float], typer.Option(help="Pixel MSE (rewards blur) (perceptual: 0, others: 1).")] = None,
     lowpass_weight: Annotated[Optional[float], typer.Option(help="MSE of blurred frames: colours and layout "
-                                                                 "[perceptual: 100].")] = None,
+                                                                 "(perceptual: 100).")] = None,
     lowpass_sigma: Annotated[float, typer.Option(help="Gaussian sigma (px) of the low-pass loss.")] = 2.0,
     feature_weight: Annotated[Optional[float], typer.Option(help="Relative VGG feature error at relu2_2 and the "
-                                                                 "deepest layer [perceptual: 0.5].")] = None,
+                                                                 "deepest layer (perceptual: 0.5).")] = None,
     gram_weight: Annotated[Optional[float], typer.Option(help="Relative Gram error at relu1_2/relu2_2/relu3_4, each "
-                                                              "crop against the teacher's: texture [perceptual: 10].")] = None,
+                                                              "crop against the teacher's: texture (perceptual: 10).")] = None,
     tv_weight: Annotated[Optional[float], typer.Option(help="Total variation [0].")] = None,
     stability_weight: Annotated[Optional[float], typer.Option(
-        help=f"{STABILITY_WEIGHT_HELP} [perceptual: 100, others: 0].")] = None,
+        help=f"{STABILITY_WEIGHT_HELP} (perceptual: 100, others: 0).")] = None,
     stability_shift: StabilityShiftOption = 2,
     stability_noise: StabilityNoiseOption = 2.0,
     teacher_pad: Annotated[int, typer.Option(help="Reflect-pad each frame by this many px for the teacher and crop "
                                                   "its output back (its zero padding paints edge bands).")] = 32,
     init: Annotated[Optional[str], typer.Option(help="Student initialisation: random | teacher (copy shared weights) "
                                                      "| a student checkpoint .npz of the same architecture (e.g. "
-                                                     "another style's) [scratch: random, teacher: teacher].")] = None,
+                                                     "another style's) (scratch: random, teacher: teacher).")] = None,
     norm_stats: Annotated[Optional[str], typer.Option(help="Batch-norm statistics while training: batch (each "
                                                            "batch's own, the usual) | fixed (measured on whole "
                                                            "training frames first, then kept: trains exactly the "
-                                                           "deployed function) [scratch: batch, teacher: fixed].")] = None,
+                                                           "deployed function) (scratch: batch, teacher: fixed).")] = None,
     eval_every: Annotated[float, typer.Option(help="Minutes between held-out evaluations (curve, grid).")] = 3.0,
     checkpoint_every: Annotated[float, typer.Option(help="Minutes between saved checkpoints.")] = 5.0,
     resume: Annotated[bool, typer.Option(help="Continue from the saved state in the work folder.")] = False,
