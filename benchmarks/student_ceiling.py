@@ -37,7 +37,8 @@ from mobilestyle.images import list_images, load_frame
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint
 from mobilestyle.networks.transformer_net import build_transformer_net
-from mobilestyle.training.distill import cosine_learning_rate, stylize_frames
+from mobilestyle.training.distill import cosine_learning_rate
+from mobilestyle.training.targets import stylize_frames
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.norm_stats import RECALIBRATION_FRAMES, recalibrate_batch_norm
 from mobilestyle.training.quality import grams, mean_scores, score

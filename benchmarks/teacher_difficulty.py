@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from mobilestyle.images import list_images, load_frame
-from mobilestyle.training.distill import psnr_ssim, stylize_frames
+from mobilestyle.training.distill import psnr_ssim
+from mobilestyle.training.targets import stylize_frames
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.teachers import keep_blocks, load_teacher
 

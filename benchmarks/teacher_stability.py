@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from mobilestyle.images import list_images, load_frame, load_rgb
-from mobilestyle.training.distill import psnr_ssim, stylize_frames
+from mobilestyle.training.distill import psnr_ssim
+from mobilestyle.training.targets import stylize_frames
 from mobilestyle.training.frames import evenly_spaced
 from mobilestyle.training.teachers import load_teacher
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from mobilestyle.networks.checkpoint import Checkpoint
 from mobilestyle.pruning.surgery import remove_blocks
-from mobilestyle.training.distill import psnr_ssim, stylize_frames
+from mobilestyle.training.distill import psnr_ssim
+from mobilestyle.training.targets import stylize_frames
 
 
 def branch_ratios(checkpoint: Checkpoint, frames: np.ndarray) -> list[float]:

@@ -81,7 +81,6 @@ from mobilestyle.training.vgg import TEXTURE_LAYERS, load_loss_network
 
 CURVE_FRAMES = 4
 LR_FLOOR = 0.05
-MAX_PSNR = quality.MAX_PSNR
 STATE_FORMAT = "mobilestyle.distill-state/1"
 NORM_STATS_KINDS = ("batch", "fixed")
 LOSS_TERMS = ("pixel", "lowpass", "feature", "gram", "tv")
