@@ -190,15 +190,37 @@ def raw_teacher_scores(student: Student, content: np.ndarray, teacher_path: Path
                   "teacher_border": means["reference_border"], "psnr": means["psnr"], "ssim": means["ssim"]})
 
 
+def started_from(recipe: dict, base: Path = REPO) -> dict | None:
+    """Where a run that continued a checkpoint (`--init FILE.npz`) started: that file's own recipe, steps and
+    minutes, and where it started in turn, so that the chain of commands reproduces the shipped file."""
+    init = recipe.get("init")
+    if not isinstance(init, str) or not init.endswith(".npz"):
+        return None
+    path = Path(init) if Path(init).is_absolute() else base / init
+    history = {"checkpoint": portable_path(path, base)}
+    if not path.is_file():
+        return history
+    meta = load_checkpoint(path).meta
+    earlier = meta.get("recipe")
+    if isinstance(earlier, dict):
+        history.update({"command": command_line(earlier, base), "steps": meta.get("steps"),
+                        "minutes": meta.get("minutes"), "started_from": started_from(earlier, base)})
+    return clean({key: value for key, value in history.items() if value is not None})
+
+
 def style_metadata(style: str, meta: dict, quality: dict, base: Path = REPO) -> dict:
     info = STYLES[style]
     recipe = meta["recipe"]
+    run = {"command": command_line(recipe, base), "steps": meta["steps"], "minutes": meta["minutes"],
+           "finished": meta.get("final", False), "machine": MACHINE}
+    history = started_from(recipe, base)
+    if history is not None:
+        run["started_from"] = history
     return {
         "style": style, "checkpoint": f"{style}.npz", "source_painting": info["painting"],
         "public_domain": info["public_domain"], "licence": info["licence"],
         "teacher": TEACHER_SOURCE.format(name=info["teacher"]), "student_arch": recipe["arch"],
-        "recipe": {"command": command_line(recipe, base), "steps": meta["steps"], "minutes": meta["minutes"],
-                   "finished": meta.get("final", False), "machine": MACHINE},
+        "recipe": run,
         "quality": quality,
     }
 

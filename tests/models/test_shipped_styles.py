@@ -331,3 +331,28 @@ def test_rewrite_paths_leaves_the_weights_bit_identical(tmp_path):
     assert header(path)["meta"]["recipe"]["out"] == "runs/muse/muse.npz"
     assert ship_style.same_arrays(before, before) and not ship_style.same_arrays(
         before, {**before, "conv1/kernel": before["conv1/kernel"].astype(np.float32)})
+
+
+def test_a_continued_run_records_the_chain_of_runs_it_started_from(tmp_path):
+    """`--init FILE.npz`: the metadata names each earlier run's command, steps and minutes, oldest last."""
+    def run(name: str, init: str, steps: int) -> Path:
+        out = tmp_path / "runs" / name / f"{name}.npz"
+        config = DistillConfig(teacher=tmp_path / "teachers" / "tiny", content_dirs=[tmp_path / "photos"], out=out,
+                               minutes=2.0, init=init)
+        student = random_checkpoint(ArchSpec.parse(TINY), 3)
+        student.meta = {"steps": steps, "minutes": 2.0, "recipe": config.recipe(), "final": True}
+        return save_checkpoint(student, out, fp16=True)
+
+    first = run("first", "teacher", 10)
+    second = run("second", str(first), 20)
+    third_recipe = {**load_checkpoint(second).meta["recipe"], "init": str(second)}
+    history = ship_style.started_from(third_recipe, base=tmp_path)
+    assert history["checkpoint"] == "runs/second/second.npz" and history["steps"] == 20
+    assert history["command"] == ship_style.command_line(load_checkpoint(second).meta["recipe"], tmp_path)
+    earlier = history["started_from"]
+    assert earlier["checkpoint"] == "runs/first/first.npz" and earlier["steps"] == 10
+    assert "started_from" not in earlier and "--init teacher" in earlier["command"]
+    assert absolute_paths(history) == []
+    assert ship_style.started_from(load_checkpoint(first).meta["recipe"], base=tmp_path) is None
+    second.unlink()
+    assert ship_style.started_from(third_recipe, base=tmp_path) == {"checkpoint": "runs/second/second.npz"}
