@@ -70,10 +70,14 @@ final class StyleCamController: ObservableObject {
         }
         selectStyle(named: firstStyle.name)
         UIApplication.shared.isIdleTimerDisabled = true
+        pipeline.resume()
         camera.start()
     }
 
+    /// Stops the camera. The pipeline is paused first: the session stops asynchronously, and neither the
+    /// frames it still delivers nor the one waiting for the model may be stylized once stopped.
     func stop() {
+        pipeline.pause()
         camera.stop()
         UIApplication.shared.isIdleTimerDisabled = false
         isStarted = false

@@ -8,6 +8,10 @@ import StyleCamCore
 /// While the model is busy, the gate keeps the newest camera frame (releasing the one it replaces, so the
 /// camera gets that buffer back); when the model finishes, that frame runs at once, as AVFoundation hands
 /// its late frame over, instead of the model waiting for the next camera frame.
+///
+/// `pause()` (when the camera stops) lets no further frame into the model: the waiting frame is released,
+/// frames still coming from the capture queue are ignored, and the inference loop ends after the frame it
+/// is running. `resume()` (before the camera starts again) lets frames in again.
 final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate, @unchecked Sendable {
     let captureQueue = DispatchQueue(label: "StyleCam.capture", qos: .userInitiated)
     private let inferenceQueue = DispatchQueue(label: "StyleCam.inference", qos: .userInitiated)
@@ -36,6 +40,16 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
 
     var counters: FrameCounters { gate.counters }
 
+    /// Stops frames reaching the model until `resume()`; the frame in the model, if any, finishes.
+    func pause() {
+        gate.pause()
+    }
+
+    /// Lets camera frames reach the model again.
+    func resume() {
+        gate.resume()
+    }
+
     /// Switches the style; frames already in the model finish with the old one.
     func use(_ model: StyleModel?) {
         lock.lock()
@@ -54,6 +68,7 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
     func captureOutput(_ output: AVCaptureOutput, didOutput sampleBuffer: CMSampleBuffer, from connection: AVCaptureConnection) {
         guard currentModel != nil, let cameraFrame = CMSampleBufferGetImageBuffer(sampleBuffer) else { return }
         let captureTime = CMTimeGetSeconds(CMSampleBufferGetPresentationTimeStamp(sampleBuffer))
+        // nil too while paused: frames that come between stop() and the session stopping are ignored.
         guard let accepted = gate.arrive(cameraFrame, at: captureTime) else { return }
         // Handed over to the inference queue: Core Video buffers are thread-safe reference-counted
         // objects, and nothing here writes to the camera's buffer.
@@ -61,8 +76,11 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
         inferenceQueue.async { [self] in
             var next: CVPixelBuffer? = frame
             while let current = next {
-                stylize(current)
-                // The newest frame that arrived meanwhile, if the pacer lets it run now.
+                // A frame let in just before pause() is not stylized (it still counts as completed).
+                if !gate.isPaused {
+                    stylize(current)
+                }
+                // The newest frame that arrived meanwhile, if the pacer lets it run now; nil while paused.
                 next = gate.finish()
             }
         }

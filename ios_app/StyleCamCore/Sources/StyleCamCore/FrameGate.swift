@@ -4,26 +4,58 @@ import Foundation
 ///
 /// Frames pass from the thread that calls `arrive` to the one that calls `finish`, so `Frame` must be
 /// safe to hand between threads (Core Video buffers are: reference-counted and thread-safe).
+///
+/// `pause()` stops new frames reaching the model, for when the camera stops: the waiting frame is
+/// released (so the camera gets its buffer back) and counted as dropped, frames that still arrive are
+/// refused and not counted at all (they are not the camera's live output, so `offered` stays the frames
+/// the gate saw while running), and the frame in the model, if any, finishes without a successor.
+/// `resume()` lets frames in again, paced as before.
 public final class FrameGate<Frame>: @unchecked Sendable {
     private let lock = NSLock()
     private var pacer: LateFramePacer<Frame>
+    private var paused = false
 
     public init(targetFPS: Double, toleranceFraction: Double = 0.1) {
         pacer = LateFramePacer(targetFPS: targetFPS, toleranceFraction: toleranceFraction)
     }
 
-    /// The frame to run now, or nil: it waits for the model (replacing an older waiting one) or is too early.
+    /// The frame to run now, or nil: it waits for the model (replacing an older waiting one), is too
+    /// early, or the gate is paused (the frame is then refused: neither kept nor counted).
     public func arrive(_ frame: Frame, at time: TimeInterval) -> Frame? {
         lock.lock()
         defer { lock.unlock() }
+        guard !paused else { return nil }
         return pacer.arrive(frame, at: time)
     }
 
     /// The model has finished its frame: the waiting frame to run at once, or nil (the model is idle).
+    /// While paused nothing waits, so this only marks the model idle.
     public func finish() -> Frame? {
         lock.lock()
         defer { lock.unlock() }
         return pacer.finish()
+    }
+
+    /// Releases the waiting frame (counted as dropped) and refuses frames until `resume()`.
+    public func pause() {
+        lock.lock()
+        defer { lock.unlock() }
+        paused = true
+        pacer.dropWaiting()
+    }
+
+    /// Lets frames in again after `pause()`.
+    public func resume() {
+        lock.lock()
+        defer { lock.unlock() }
+        paused = false
+    }
+
+    /// Whether `pause()` was called without a `resume()` since.
+    public var isPaused: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return paused
     }
 
     public var counters: FrameCounters {

@@ -11,11 +11,12 @@ import Foundation
 /// frame on average. A frame waits only while the model is busy: `finish()` always empties the slot.
 ///
 /// Every frame given to `arrive` is returned once to be run (by `arrive` or by `finish`), counted as
-/// dropped, or still waiting. Not thread-safe; `FrameGate` shares one between threads.
+/// dropped (replaced by a newer frame, thrown away by `dropWaiting`, or too early), or still waiting.
+/// Not thread-safe; `FrameGate` shares one between threads.
 public struct LateFramePacer<Frame> {
     private var pacer: FramePacer
     private var waiting: (frame: Frame, time: TimeInterval)?
-    private var replaced = 0
+    private var discarded = 0
 
     public init(targetFPS: Double, toleranceFraction: Double = 0.1) {
         pacer = FramePacer(targetFPS: targetFPS, toleranceFraction: toleranceFraction)
@@ -28,11 +29,12 @@ public struct LateFramePacer<Frame> {
     public var hasWaitingFrame: Bool { waiting != nil }
 
     /// What became of the frames so far. The pacer sees only the frames offered to it (those arriving
-    /// while the model is idle, and the waiting ones it is handed); the others are replaced or waiting.
+    /// while the model is idle, and the waiting ones it is handed); the others are replaced, thrown
+    /// away by `dropWaiting` (both counted in `droppedBusy`) or waiting.
     public var counters: FrameCounters {
         var counters = pacer.counters
-        counters.offered += replaced + (waiting == nil ? 0 : 1)
-        counters.droppedBusy += replaced
+        counters.offered += discarded + (waiting == nil ? 0 : 1)
+        counters.droppedBusy += discarded
         return counters
     }
 
@@ -43,7 +45,7 @@ public struct LateFramePacer<Frame> {
             return admit(frame, at: time)
         }
         if waiting != nil {
-            replaced += 1
+            discarded += 1
         }
         waiting = (frame, time)
         return nil
@@ -56,6 +58,17 @@ public struct LateFramePacer<Frame> {
         guard let late = waiting else { return nil }
         waiting = nil
         return admit(late.frame, at: late.time)
+    }
+
+    /// Releases the waiting frame, if any, counting it as dropped (it arrived while the model was busy
+    /// and never reached it); `finish()` then hands nothing over. The frame in the model, if any, stays
+    /// in it until `finish()`. Returns whether a frame was waiting.
+    @discardableResult
+    public mutating func dropWaiting() -> Bool {
+        guard waiting != nil else { return false }
+        waiting = nil
+        discarded += 1
+        return true
     }
 
     private mutating func admit(_ frame: Frame, at time: TimeInterval) -> Frame? {

@@ -23,6 +23,8 @@ final class FrameGateTests: XCTestCase {
         }
     }
 
+    private final class Buffer {}
+
     func testGateCountsLikeThePacer() {
         let gate = FrameGate<Int>(targetFPS: 15)
         XCTAssertEqual(gate.arrive(1, at: 0), 1)
@@ -82,5 +84,145 @@ final class FrameGateTests: XCTestCase {
         XCTAssertEqual(counters.completed, counters.accepted)
         XCTAssertEqual(counters.accepted + counters.droppedBusy, frameCount, "no frame is left waiting once the model is idle")
         XCTAssertEqual(counters.droppedEarly, 0)
+    }
+
+    func testPauseReleasesTheWaitingFrameAndFinishHandsNothingOver() {
+        let gate = FrameGate<Buffer>(targetFPS: 15)
+        let inModel = Buffer()
+        XCTAssertTrue(gate.arrive(inModel, at: 0) === inModel)
+        weak var waiting: Buffer?
+        do {
+            let buffer = Buffer()
+            waiting = buffer
+            XCTAssertNil(gate.arrive(buffer, at: 0.07))
+        }
+        XCTAssertNotNil(waiting, "the late frame waits for the model")
+        gate.pause()
+        XCTAssertTrue(gate.isPaused)
+        XCTAssertNil(waiting, "pause() must release the waiting frame")
+        XCTAssertNil(gate.finish(), "the frame in the model finishes without a successor")
+        let counters = gate.counters
+        XCTAssertEqual(counters.offered, 2)
+        XCTAssertEqual(counters.accepted, 1)
+        XCTAssertEqual(counters.droppedBusy, 1, "the released waiting frame counts as dropped")
+        XCTAssertEqual(counters.completed, 1)
+    }
+
+    func testFramesArrivingWhilePausedAreRefusedAndNotCounted() {
+        let gate = FrameGate<Int>(targetFPS: 15)
+        gate.pause()
+        XCTAssertNil(gate.arrive(1, at: 0), "an idle model takes no frame while paused")
+        XCTAssertNil(gate.arrive(2, at: 1))
+        XCTAssertEqual(gate.counters, FrameCounters(), "a refused frame is neither kept nor counted")
+
+        // Paused with a frame in the model: later frames neither wait nor get handed over.
+        gate.resume()
+        XCTAssertEqual(gate.arrive(3, at: 2), 3)
+        gate.pause()
+        XCTAssertNil(gate.arrive(4, at: 2.04))
+        XCTAssertNil(gate.arrive(5, at: 2.07))
+        XCTAssertNil(gate.finish())
+        XCTAssertEqual(gate.counters, {
+            var expected = FrameCounters()
+            expected.offered = 1
+            expected.accepted = 1
+            expected.completed = 1
+            return expected
+        }())
+    }
+
+    func testResumeRestoresNormalPacing() {
+        let gate = FrameGate<Int>(targetFPS: 15)
+        XCTAssertEqual(gate.arrive(1, at: 0), 1)
+        XCTAssertNil(gate.arrive(2, at: 0.04))
+        gate.pause()
+        XCTAssertNil(gate.finish())
+        XCTAssertNil(gate.arrive(3, at: 0.5))
+        gate.resume()
+        XCTAssertFalse(gate.isPaused)
+        // As before the pause: a frame runs, a late one waits, a newer one replaces it and is handed over
+        // when the model finishes, and one too early for the schedule is dropped.
+        XCTAssertEqual(gate.arrive(4, at: 1), 4)
+        XCTAssertNil(gate.arrive(5, at: 1.04))
+        XCTAssertNil(gate.arrive(6, at: 1.07))
+        XCTAssertEqual(gate.finish(), 6)
+        XCTAssertNil(gate.finish())
+        XCTAssertNil(gate.arrive(7, at: 1.1))
+        XCTAssertEqual(gate.counters, {
+            var expected = FrameCounters()
+            expected.offered = 6
+            expected.accepted = 3
+            expected.droppedBusy = 2
+            expected.droppedEarly = 1
+            expected.completed = 3
+            return expected
+        }())
+    }
+
+    /// The app's pattern with a stop: frames keep arriving on one thread while the model loop runs on
+    /// another, and `pause()` comes from a third. Once `pause()` has returned, neither `arrive` nor
+    /// `finish` lets a frame out, and every frame the gate counted is settled (none is left waiting).
+    func testNoFrameLeavesTheGateAfterPause() {
+        let gate = FrameGate<Int>(targetFPS: 1_000_000)
+        let model = DispatchQueue(label: "FrameGateTests.model", attributes: .concurrent)
+        let group = DispatchGroup()
+        let overlap = OverlapMeter()
+        let paused = Counter()
+        let leftAfterPause = Counter()
+        let frameCount = 2000
+        for index in 0..<frameCount {
+            if index == frameCount / 2 {
+                DispatchQueue.global().async(group: group) {
+                    gate.pause()
+                    paused.increment()
+                }
+            }
+            let pausedBefore = paused.value > 0
+            guard let frame = gate.arrive(index, at: Double(index)) else { continue }
+            if pausedBefore {
+                leftAfterPause.increment()
+            }
+            group.enter()
+            model.async {
+                var next: Int? = frame
+                while next != nil {
+                    overlap.begin()
+                    usleep(20)
+                    overlap.end()
+                    let pausedBeforeFinish = paused.value > 0
+                    next = gate.finish()
+                    if pausedBeforeFinish && next != nil {
+                        leftAfterPause.increment()
+                    }
+                }
+                group.leave()
+            }
+        }
+        group.wait()
+        let counters = gate.counters
+        XCTAssertTrue(gate.isPaused)
+        XCTAssertEqual(leftAfterPause.value, 0, "no frame may reach the model once paused")
+        XCTAssertEqual(overlap.most, 1)
+        XCTAssertLessThanOrEqual(counters.offered, frameCount)
+        XCTAssertEqual(counters.completed, counters.accepted)
+        XCTAssertEqual(counters.accepted + counters.droppedBusy, counters.offered, "no frame is left waiting")
+        XCTAssertEqual(counters.droppedEarly, 0)
+    }
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+
+        var value: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return count
+        }
+
+        func increment() {
+            lock.lock()
+            defer { lock.unlock() }
+            count += 1
+        }
     }
 }

@@ -93,6 +93,32 @@ final class LateFramePacerTests: XCTestCase {
         XCTAssertNil(replaced, "the frame a newer one replaces must be released")
     }
 
+    func testDroppingTheWaitingFrameReleasesAndCountsIt() {
+        var pacer = LateFramePacer<Buffer>(targetFPS: 15)
+        XCTAssertFalse(pacer.dropWaiting(), "nothing waits yet")
+        XCTAssertNotNil(pacer.arrive(Buffer(), at: 0))
+        weak var dropped: Buffer?
+        do {
+            let buffer = Buffer()
+            dropped = buffer
+            XCTAssertNil(pacer.arrive(buffer, at: 0.07))
+        }
+        XCTAssertTrue(pacer.dropWaiting())
+        XCTAssertNil(dropped, "the dropped frame must be released")
+        XCTAssertFalse(pacer.hasWaitingFrame)
+        XCTAssertTrue(pacer.isBusy, "the frame in the model stays there")
+        XCTAssertNil(pacer.finish())
+        XCTAssertFalse(pacer.isBusy)
+        XCTAssertEqual(pacer.counters, {
+            var expected = FrameCounters()
+            expected.offered = 2
+            expected.accepted = 1
+            expected.droppedBusy = 1
+            expected.completed = 1
+            return expected
+        }())
+    }
+
     func testALateFrameTooEarlyForThePaceIsDropped() {
         var pacer = LateFramePacer<Int>(targetFPS: 15)
         XCTAssertEqual(pacer.arrive(1, at: 0), 1)
