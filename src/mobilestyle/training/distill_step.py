@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from mobilestyle.training.distribute import Distribution
 from mobilestyle.training.losses import content_loss, gram_loss, lowpass_pixel_loss, total_variation_loss
-from mobilestyle.training.stability import replica_noise_step, stability_loss
+from mobilestyle.training.stability import add_stability_term, replica_noise_step, stability_loss
 from mobilestyle.training.vgg import CONTENT_LAYER, LossNetwork
 
 if TYPE_CHECKING:
@@ -81,10 +81,9 @@ def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | Non
         total, terms, produced_gradient = loss_and_gradient(produced, target, target_features, feature_scales)
         gradients = tape.gradient(produced, student.trainable_variables, output_gradients=produced_gradient)
         if config.stability_weight:
-            extra = tape.gradient(stability_share, student.trainable_variables)
-            gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
-            total += config.stability_weight * stability
-            terms = {**terms, "stability": stability}
+            gradients, total, terms = add_stability_term(tape, gradients, student.trainable_variables,
+                                                         config.stability_weight, stability, stability_share,
+                                                         total, terms)
         optimizer.apply(gradients, student.trainable_variables)
         return total, terms
 

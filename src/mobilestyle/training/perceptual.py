@@ -57,7 +57,7 @@ from mobilestyle.training.distribute import (
 )
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.losses import gram_distance, perceptual_loss, style_grams
-from mobilestyle.training.stability import replica_noise_step, stability_loss, validate_stability
+from mobilestyle.training.stability import add_stability_term, replica_noise_step, stability_loss, validate_stability
 from mobilestyle.training.vgg import LossNetwork, load_loss_network
 
 STATE_FORMAT = "mobilestyle.train-state/1"
@@ -223,10 +223,9 @@ def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimi
         total, terms, stylized_gradient = loss_and_gradient(stylized, content_targets, content_scale)
         gradients = tape.gradient(stylized, net.trainable_variables, output_gradients=stylized_gradient)
         if config.stability_weight:
-            extra = tape.gradient(stability_share, net.trainable_variables)
-            gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
-            total += config.stability_weight * stability
-            terms = {**terms, "stability": stability}
+            gradients, total, terms = add_stability_term(tape, gradients, net.trainable_variables,
+                                                         config.stability_weight, stability, stability_share,
+                                                         total, terms)
         optimizer.apply(gradients, net.trainable_variables)
         return total, terms
 

@@ -48,3 +48,12 @@ def replica_noise_step(iterations: tf.Variable, replicas: int) -> tf.Tensor:
     """The noise's step inside a replica: one per (optimizer step, replica), so replicas draw their own."""
     replica = tf.distribute.get_replica_context().replica_id_in_sync_group
     return tf.cast(iterations, tf.int64) * replicas + tf.cast(replica, tf.int64)
+
+
+def add_stability_term(tape: tf.GradientTape, gradients: list, variables: list, weight: float, stability: tf.Tensor,
+                       share: tf.Tensor, total: tf.Tensor, terms: dict) -> tuple[list, tf.Tensor, dict]:
+    """The step's gradients, total and terms with the stability term added; `share` (the weighted term over the
+    replicas) must have been computed inside the persistent `tape` that recorded the network's passes."""
+    extra = tape.gradient(share, variables)
+    gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
+    return gradients, total + weight * stability, {**terms, "stability": stability}
