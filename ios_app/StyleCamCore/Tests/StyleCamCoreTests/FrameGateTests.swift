@@ -33,11 +33,7 @@ final class FrameGateTests: XCTestCase {
         XCTAssertEqual(gate.finish(), 3)
         XCTAssertNil(gate.finish())
         XCTAssertNil(gate.arrive(4, at: 0.1))
-        XCTAssertEqual(gate.counters.offered, 4)
-        XCTAssertEqual(gate.counters.accepted, 2)
-        XCTAssertEqual(gate.counters.droppedBusy, 1)
-        XCTAssertEqual(gate.counters.droppedEarly, 1)
-        XCTAssertEqual(gate.counters.completed, 2)
+        XCTAssertEqual(gate.counters, counters(offered: 4, accepted: 2, droppedBusy: 1, droppedEarly: 1, completed: 2))
     }
 
     func testConcurrentArrivalsLeaveOneFrameWaiting() {
@@ -113,7 +109,7 @@ final class FrameGateTests: XCTestCase {
         gate.pause()
         XCTAssertNil(gate.arrive(1, at: 0), "an idle model takes no frame while paused")
         XCTAssertNil(gate.arrive(2, at: 1))
-        XCTAssertEqual(gate.counters, FrameCounters(), "a refused frame is neither kept nor counted")
+        XCTAssertEqual(gate.counters, counters(), "a refused frame is neither kept nor counted")
 
         // Paused with a frame in the model: later frames neither wait nor get handed over.
         gate.resume()
@@ -122,13 +118,7 @@ final class FrameGateTests: XCTestCase {
         XCTAssertNil(gate.arrive(4, at: 2.04))
         XCTAssertNil(gate.arrive(5, at: 2.07))
         XCTAssertNil(gate.finish())
-        XCTAssertEqual(gate.counters, {
-            var expected = FrameCounters()
-            expected.offered = 1
-            expected.accepted = 1
-            expected.completed = 1
-            return expected
-        }())
+        XCTAssertEqual(gate.counters, counters(offered: 1, accepted: 1, completed: 1))
     }
 
     func testResumeRestoresNormalPacing() {
@@ -148,15 +138,7 @@ final class FrameGateTests: XCTestCase {
         XCTAssertEqual(gate.finish(), 6)
         XCTAssertNil(gate.finish())
         XCTAssertNil(gate.arrive(7, at: 1.1))
-        XCTAssertEqual(gate.counters, {
-            var expected = FrameCounters()
-            expected.offered = 6
-            expected.accepted = 3
-            expected.droppedBusy = 2
-            expected.droppedEarly = 1
-            expected.completed = 3
-            return expected
-        }())
+        XCTAssertEqual(gate.counters, counters(offered: 6, accepted: 3, droppedBusy: 2, droppedEarly: 1, completed: 3))
     }
 
     /// The app's pattern with a stop: frames keep arriving on one thread while the model loop runs on

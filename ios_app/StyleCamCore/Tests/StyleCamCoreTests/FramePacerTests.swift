@@ -54,14 +54,7 @@ final class FramePacerTests: XCTestCase {
         XCTAssertEqual(pacer.offer(at: 2), .dropBusy)
         pacer.finish()
         XCTAssertEqual(pacer.offer(at: 3), .accept)
-        XCTAssertEqual(pacer.counters, {
-            var expected = FrameCounters()
-            expected.offered = 4
-            expected.accepted = 2
-            expected.droppedBusy = 2
-            expected.completed = 1
-            return expected
-        }())
+        XCTAssertEqual(pacer.counters, counters(offered: 4, accepted: 2, droppedBusy: 2, completed: 1))
     }
 
     func testJitteredFrameJustBeforeDueTimeIsAccepted() {

@@ -69,14 +69,7 @@ final class LateFramePacerTests: XCTestCase {
         XCTAssertFalse(pacer.hasWaitingFrame)
         XCTAssertNil(pacer.finish())
         XCTAssertFalse(pacer.isBusy)
-        XCTAssertEqual(pacer.counters, {
-            var expected = FrameCounters()
-            expected.offered = 3
-            expected.accepted = 2
-            expected.droppedBusy = 1
-            expected.completed = 2
-            return expected
-        }())
+        XCTAssertEqual(pacer.counters, counters(offered: 3, accepted: 2, droppedBusy: 1, completed: 2))
     }
 
     func testAReplacedFrameIsReleased() {
@@ -109,14 +102,7 @@ final class LateFramePacerTests: XCTestCase {
         XCTAssertTrue(pacer.isBusy, "the frame in the model stays there")
         XCTAssertNil(pacer.finish())
         XCTAssertFalse(pacer.isBusy)
-        XCTAssertEqual(pacer.counters, {
-            var expected = FrameCounters()
-            expected.offered = 2
-            expected.accepted = 1
-            expected.droppedBusy = 1
-            expected.completed = 1
-            return expected
-        }())
+        XCTAssertEqual(pacer.counters, counters(offered: 2, accepted: 1, droppedBusy: 1, completed: 1))
     }
 
     func testALateFrameTooEarlyForThePaceIsDropped() {
@@ -175,15 +161,7 @@ final class LateFramePacerTests: XCTestCase {
         // and, handed over at 40 ms, is too early for the 67 ms slot; so is the one at 50 ms.
         let (runs, pacer) = simulate(cameraFPS: 60, count: 60, latency: 0.04)
         XCTAssertEqual(runs.map(\.index), Array(stride(from: 0, to: 60, by: 4)))
-        XCTAssertEqual(pacer.counters, {
-            var expected = FrameCounters()
-            expected.offered = 60
-            expected.accepted = 15
-            expected.droppedBusy = 15
-            expected.droppedEarly = 30
-            expected.completed = 15
-            return expected
-        }())
+        XCTAssertEqual(pacer.counters, counters(offered: 60, accepted: 15, droppedBusy: 15, droppedEarly: 30, completed: 15))
         XCTAssertFalse(pacer.hasWaitingFrame)
     }
 

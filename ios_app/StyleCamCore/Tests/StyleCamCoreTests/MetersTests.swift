@@ -37,16 +37,12 @@ final class MetersTests: XCTestCase {
         var latency = LatencyMeter()
         latency.record(0.040)
         latency.record(0.050)
-        var counters = FrameCounters()
-        counters.offered = 60
-        counters.droppedEarly = 28
-        counters.droppedBusy = 2
         XCTAssertEqual(
-            HUDText.line(framesPerSecond: 14.96, latency: latency, counters: counters),
+            HUDText.line(framesPerSecond: 14.96, latency: latency, counters: counters(offered: 60, droppedBusy: 2, droppedEarly: 28)),
             "15.0 fps | 45 ms (max 50 ms) | dropped 30/60"
         )
         XCTAssertEqual(
-            HUDText.line(framesPerSecond: nil, latency: LatencyMeter(), counters: FrameCounters()),
+            HUDText.line(framesPerSecond: nil, latency: LatencyMeter(), counters: counters()),
             "-- fps | -- ms (max -- ms) | dropped 0/0"
         )
     }
@@ -61,11 +57,10 @@ final class LiveStatisticsTests: XCTestCase {
         for index in 0..<50 {
             statistics.recordDisplayedFrame(at: Double(index) / 7.5)
         }
-        var counters = FrameCounters()
-        counters.offered = 100
+        let offered = counters(offered: 100)
         XCTAssertNotNil(statistics.displayedFramesPerSecond)
-        XCTAssertTrue(statistics.hudLine(counters: counters).hasPrefix("7.5 fps | 50 ms (max 50 ms)"), statistics.hudLine(counters: counters))
+        XCTAssertTrue(statistics.hudLine(counters: offered).hasPrefix("7.5 fps | 50 ms (max 50 ms)"), statistics.hudLine(counters: offered))
         statistics.reset()
-        XCTAssertEqual(statistics.hudLine(counters: counters), "-- fps | -- ms (max -- ms) | dropped 0/100")
+        XCTAssertEqual(statistics.hudLine(counters: offered), "-- fps | -- ms (max -- ms) | dropped 0/100")
     }
 }
