@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+@testable import StyleCamCore
+
+final class FrameGatePauseTests: XCTestCase {
+    private final class Buffer {}
+
+    func testPauseReleasesTheWaitingFrameAndFinishHandsNothingOver() {
+        let gate = FrameGate<Buffer>(targetFPS: 15)
+        let inModel = Buffer()
+        XCTAssertTrue(gate.arrive(inModel, at: 0) === inModel)
+        weak var waiting: Buffer?
+        do {
+            let buffer = Buffer()
+            waiting = buffer
+            XCTAssertNil(gate.arrive(buffer, at: 0.07))
+        }
+        XCTAssertNotNil(waiting, "the late frame waits for the model")
+        gate.pause()
+        XCTAssertTrue(gate.isPaused)
+        XCTAssertNil(waiting, "pause() must release the waiting frame")
+        XCTAssertNil(gate.finish(), "the frame in the model finishes without a successor")
+        let counters = gate.counters
+        XCTAssertEqual(counters.offered, 2)
+        XCTAssertEqual(counters.accepted, 1)
+        XCTAssertEqual(counters.droppedBusy, 1, "the released waiting frame counts as dropped")
+        XCTAssertEqual(counters.completed, 1)
+    }
+
+    func testFramesArrivingWhilePausedAreRefusedAndNotCounted() {
+        let gate = FrameGate<Int>(targetFPS: 15)
+        gate.pause()
+        XCTAssertNil(gate.arrive(1, at: 0), "an idle model takes no frame while paused")
+        XCTAssertNil(gate.arrive(2, at: 1))
+        XCTAssertEqual(gate.counters, counters(), "a refused frame is neither kept nor counted")
+
+        // Paused with a frame in the model: later frames neither wait nor get handed over.
+        gate.resume()
+        XCTAssertEqual(gate.arrive(3, at: 2), 3)
+        gate.pause()
+        XCTAssertNil(gate.arrive(4, at: 2.04))
+        XCTAssertNil(gate.arrive(5, at: 2.07))
+        XCTAssertNil(gate.finish())
+        XCTAssertEqual(gate.counters, counters(offered: 1, accepted: 1, completed: 1))
+    }
+
+    func testResumeRestoresNormalPacing() {
+        let gate = FrameGate<Int>(targetFPS: 15)
+        XCTAssertEqual(gate.arrive(1, at: 0), 1)
+        XCTAssertNil(gate.arrive(2, at: 0.04))
+        gate.pause()
+        XCTAssertNil(gate.finish())
+        XCTAssertNil(gate.arrive(3, at: 0.5))
+        gate.resume()
+        XCTAssertFalse(gate.isPaused)
+        // As before the pause: a frame runs, a late one waits, a newer one replaces it and is handed over
+        // when the model finishes, and one too early for the schedule is dropped.
+        XCTAssertEqual(gate.arrive(4, at: 1), 4)
+        XCTAssertNil(gate.arrive(5, at: 1.04))
+        XCTAssertNil(gate.arrive(6, at: 1.07))
+        XCTAssertEqual(gate.finish(), 6)
+        XCTAssertNil(gate.finish())
+        XCTAssertNil(gate.arrive(7, at: 1.1))
+        XCTAssertEqual(gate.counters, counters(offered: 6, accepted: 3, droppedBusy: 2, droppedEarly: 1, completed: 3))
+    }
+
+    /// The app's pattern with a stop: frames keep arriving on one thread while the model loop runs on
+    /// another, and `pause()` comes from a third. Once `pause()` has returned, neither `arrive` nor
+    /// `finish` lets a frame out, and every frame the gate counted is settled (none is left waiting).
+    func testNoFrameLeavesTheGateAfterPause() {
+        let gate = FrameGate<Int>(targetFPS: 1_000_000)
+        let model = DispatchQueue(label: "FrameGateTests.model", attributes: .concurrent)
+        let group = DispatchGroup()
+        let overlap = OverlapMeter()
+        let paused = Counter()
+        let leftAfterPause = Counter()
+        let frameCount = 2000
+        for index in 0..<frameCount {
+            if index == frameCount / 2 {
+                DispatchQueue.global().async(group: group) {
+                    gate.pause()
+                    paused.increment()
+                }
+            }
+            let pausedBefore = paused.value > 0
+            guard let frame = gate.arrive(index, at: Double(index)) else { continue }
+            if pausedBefore {
+                leftAfterPause.increment()
+            }
+            group.enter()
+            model.async {
+                var next: Int? = frame
+                while next != nil {
+                    overlap.begin()
+                    usleep(20)
+                    overlap.end()
+                    let pausedBeforeFinish = paused.value > 0
+                    next = gate.finish()
+                    if pausedBeforeFinish && next != nil {
+                        leftAfterPause.increment()
+                    }
+                }
+                group.leave()
+            }
+        }
+        group.wait()
+        let counters = gate.counters
+        XCTAssertTrue(gate.isPaused)
+        XCTAssertEqual(leftAfterPause.value, 0, "no frame may reach the model once paused")
+        XCTAssertEqual(overlap.most, 1)
+        XCTAssertLessThanOrEqual(counters.offered, frameCount)
+        XCTAssertEqual(counters.completed, counters.accepted)
+        XCTAssertEqual(counters.accepted + counters.droppedBusy, counters.offered, "no frame is left waiting")
+        XCTAssertEqual(counters.droppedEarly, 0)
+    }
+}
