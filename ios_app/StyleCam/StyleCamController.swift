@@ -75,7 +75,8 @@ final class StyleCamController: ObservableObject {
     }
 
     /// Stops the camera. The pipeline is paused first: the session stops asynchronously, and neither the
-    /// frames it still delivers nor the one waiting for the model may be stylized once stopped.
+    /// frames it still delivers nor the one waiting for the model may be stylized once stopped; the
+    /// result of the frame already in the model is not shown.
     func stop() {
         pipeline.pause()
         camera.stop()

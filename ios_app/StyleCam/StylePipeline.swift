@@ -11,7 +11,8 @@ import StyleCamCore
 ///
 /// `pause()` (when the camera stops) lets no further frame into the model: the waiting frame is released,
 /// frames still coming from the capture queue are ignored, and the inference loop ends after the frame it
-/// is running. `resume()` (before the camera starts again) lets frames in again.
+/// is running, whose result is then thrown away (the gate counts it as discarded) instead of being shown.
+/// `resume()` (before the camera starts again) lets frames in again.
 final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate, @unchecked Sendable {
     let captureQueue = DispatchQueue(label: "StyleCam.capture", qos: .userInitiated)
     private let inferenceQueue = DispatchQueue(label: "StyleCam.inference", qos: .userInitiated)
@@ -40,7 +41,8 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
 
     var counters: FrameCounters { gate.counters }
 
-    /// Stops frames reaching the model until `resume()`; the frame in the model, if any, finishes.
+    /// Stops frames reaching the model until `resume()`; the frame in the model, if any, finishes, but its
+    /// result is not shown.
     func pause() {
         gate.pause()
     }
@@ -76,8 +78,8 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
         inferenceQueue.async { [self] in
             var next: CVPixelBuffer? = frame
             while let current = next {
-                // A frame let in just before pause() is not stylized (it still counts as completed).
-                if !gate.isPaused {
+                // A frame let in just before pause() is not stylized (it counts as completed and discarded).
+                if gate.isResultWanted {
                     stylize(current)
                 }
                 // The newest frame that arrived meanwhile, if the pacer lets it run now; nil while paused.
@@ -86,17 +88,22 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
         }
     }
 
-    /// Runs the current style on one camera frame and hands the result to the renderer.
+    /// Runs the current style on one camera frame and hands the result to the renderer, or reports the
+    /// error; neither happens when pause() came while the model ran (the gate then refuses the result).
     private func stylize(_ cameraFrame: CVPixelBuffer) {
         guard let model = currentModel else { return }
         let start = CACurrentMediaTime()
-        do {
-            let stylized = try model.stylize(cameraFrame)
-            statistics.recordLatency(CACurrentMediaTime() - start)
-            frames?.put(stylized)
-            requestDraw()
-        } catch {
-            report("Style \(model.name) failed: \(error)")
+        let result = Result { try model.stylize(cameraFrame) }
+        let latency = CACurrentMediaTime() - start
+        gate.deliver {
+            switch result {
+            case .success(let stylized):
+                statistics.recordLatency(latency)
+                frames?.put(stylized)
+                requestDraw()
+            case .failure(let error):
+                report("Style \(model.name) failed: \(error)")
+            }
         }
     }
 

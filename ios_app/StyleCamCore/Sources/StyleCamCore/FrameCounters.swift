@@ -11,8 +11,11 @@ public struct FrameCounters: Equatable, Sendable {
     public var droppedBusy = 0
     /// Frames that came before the next frame was due at the target rate.
     public var droppedEarly = 0
-    /// Frames the model finished with (stylized or failed).
+    /// Frames the model finished with (stylized, failed, or discarded).
     public var completed = 0
+    /// Frames that were in the model when `FrameGate.pause()` came (the camera stopped): whatever they
+    /// produced was thrown away, not shown. They are counted in `completed` too.
+    public var discarded = 0
 
     public init() {}
 

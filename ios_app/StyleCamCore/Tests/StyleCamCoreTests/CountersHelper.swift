@@ -6,7 +6,8 @@ func counters(
     accepted: Int = 0,
     droppedBusy: Int = 0,
     droppedEarly: Int = 0,
-    completed: Int = 0
+    completed: Int = 0,
+    discarded: Int = 0
 ) -> FrameCounters {
     var counters = FrameCounters()
     counters.offered = offered
@@ -14,5 +15,6 @@ func counters(
     counters.droppedBusy = droppedBusy
     counters.droppedEarly = droppedEarly
     counters.completed = completed
+    counters.discarded = discarded
     return counters
 }
