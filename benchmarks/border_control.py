@@ -24,13 +24,13 @@ from rich.table import Table
 
 from mobilestyle.evaluation.evaluate import frame_size, keras_runner, load_teacher_net
 from mobilestyle.networks.checkpoint import load_checkpoint
+from mobilestyle.styles import teacher_folder
 from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
 from mobilestyle.training.quality import border_departure
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = REPO.parent / "shared" / "data" / "teachers" / "ml5"
 PHOTOS = REPO.parent / "shared" / "data" / "content" / "bsds500" / "test"
-TEACHER_NAMES = {"muse": "la_muse"}
 CONTROL_INSET = 64
 
 
@@ -43,7 +43,7 @@ def edge_and_control(frames: list[np.ndarray]) -> tuple[float, float]:
 
 
 def measure(style: str, photos: np.ndarray, teacher_pad: int) -> dict[str, tuple[float, float]]:
-    teacher_path = TEACHERS / TEACHER_NAMES.get(style, style)
+    teacher_path = TEACHERS / teacher_folder(style)
     student = keras_runner(load_checkpoint(REPO / "models" / f"{style}.npz").build_model(*photos.shape[1:3]))
     padded = load_teacher_net(teacher_path, pad=teacher_pad).run
     raw = load_teacher_net(teacher_path, pad=0).run
