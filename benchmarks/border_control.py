@@ -22,15 +22,18 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from mobilestyle.errors import UserError
 from mobilestyle.evaluation.evaluate import frame_size, keras_runner, load_teacher_net
+from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.checkpoint import load_checkpoint
+from mobilestyle.styles import teacher_folder
 from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
 from mobilestyle.training.quality import border_departure
+from mobilestyle.training.targets import TEACHER_PAD
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = REPO.parent / "shared" / "data" / "teachers" / "ml5"
 PHOTOS = REPO.parent / "shared" / "data" / "content" / "bsds500" / "test"
-TEACHER_NAMES = {"muse": "la_muse"}
 CONTROL_INSET = 64
 
 
@@ -42,9 +45,18 @@ def edge_and_control(frames: list[np.ndarray]) -> tuple[float, float]:
     return float(edge), float(control)
 
 
-def measure(style: str, photos: np.ndarray, teacher_pad: int) -> dict[str, tuple[float, float]]:
-    teacher_path = TEACHERS / TEACHER_NAMES.get(style, style)
-    student = keras_runner(load_checkpoint(REPO / "models" / f"{style}.npz").build_model(*photos.shape[1:3]))
+def student_and_teacher(style: str) -> tuple[Path, Path]:
+    """The shipped student and the ml5 teacher folder of a --style, checked before anything is measured."""
+    student, teacher = REPO / "models" / f"{style}.npz", TEACHERS / teacher_folder(style)
+    for path in (student, teacher):
+        if not path.exists():
+            raise UserError(f"style {style}: {path} does not exist")
+    return student, teacher
+
+
+def measure(student_path: Path, teacher_path: Path, photos: np.ndarray,
+            teacher_pad: int) -> dict[str, tuple[float, float]]:
+    student = keras_runner(load_checkpoint(student_path).build_model(*photos.shape[1:3]))
     padded = load_teacher_net(teacher_path, pad=teacher_pad).run
     raw = load_teacher_net(teacher_path, pad=0).run
     return {"student": edge_and_control([student(photo) for photo in photos]),
@@ -52,18 +64,16 @@ def measure(style: str, photos: np.ndarray, teacher_pad: int) -> dict[str, tuple
             "teacher (raw)": edge_and_control([raw(photo) for photo in photos])}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--style", action="append", required=True, help="a shipped style (repeatable)")
-    parser.add_argument("--count", type=int, default=30, help="photos, evenly spaced over the test split")
-    parser.add_argument("--teacher-pad", type=int, default=32)
-    parser.add_argument("--json", type=Path, help="write the figures here")
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> None:
+    pairs = {style: student_and_teacher(style) for style in args.style}
+    if args.json:
+        ensure_writable_dir(args.json.parent)
     width, height = frame_size()
     photos = load_frames(evenly_spaced(list_photos([PHOTOS]), args.count), width, height)
     rows = {"photos": edge_and_control(list(photos))}
-    for style in args.style:
-        rows.update({f"{style}: {label}": figures for label, figures in measure(style, photos, args.teacher_pad).items()})
+    for style, (student, teacher) in pairs.items():
+        rows.update({f"{style}: {label}": figures
+                     for label, figures in measure(student, teacher, photos, args.teacher_pad).items()})
     table = Table(title=f"border departure on {len(photos)} BSDS500 test frames at {width}x{height}")
     for column in ("frames", "at the edge", f"{CONTROL_INSET} px inside", "edge - inside"):
         table.add_column(column, justify="left" if column == "frames" else "right")
@@ -74,7 +84,21 @@ def main() -> None:
         result = {"frames": len(photos), "size": f"{width}x{height}", "control_inset_px": CONTROL_INSET,
                   "rows": {label: {"edge": round(edge, 3), "inside": round(control, 3)}
                            for label, (edge, control) in rows.items()}}
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(result, indent=1) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--style", action="append", required=True, help="a shipped style (repeatable)")
+    parser.add_argument("--count", type=int, default=30, help="photos, evenly spaced over the test split (0: all)")
+    parser.add_argument("--teacher-pad", type=int, default=TEACHER_PAD,
+                        help=f"reflect padding of the teacher's input in px (default: distill's, {TEACHER_PAD})")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    try:
+        run(parser.parse_args())
+    except UserError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from mobilestyle.evaluation.report import clean, style_quality
 from mobilestyle.files import atomic_path
 from mobilestyle.networks.checkpoint import as_float16, load_checkpoint, save_checkpoint
 from mobilestyle.portable_paths import portable, portable_path
-from mobilestyle.styles import SHIFTED_CALIBRATION
+from mobilestyle.styles import SHIFTED_CALIBRATION, teacher_folder
 from mobilestyle.training.distill import DistillConfig, work_dir
 from mobilestyle.training.quality import CALIBRATION_BLUR_SIGMA, blur, grams, mean_scores, score
 from mobilestyle.training.vgg import TEXTURE_LAYERS, LossNetwork, load_loss_network
@@ -55,18 +55,19 @@ MODELS = Path(__file__).resolve().parent
 REPO = MODELS.parent
 DEFAULT_VGG_WEIGHTS = "../shared/data/vgg/vgg19_conv1_1-conv3_4_keras_hwio.npz"  # relative to the repository root
 MACHINE = "shared 2-core CPU, no GPU"
+# Each style's painting and licence; its teacher is `mobilestyle.styles.teacher_folder(style)`.
 STYLES = {
-    "muse": {"painting": "La Muse, Pablo Picasso (1935)", "teacher": "la_muse", "public_domain": False,
+    "muse": {"painting": "La Muse, Pablo Picasso (1935)", "public_domain": False,
              "licence": "copyrighted painting (Picasso); research use only, do not ship in a product"},
-    "scream": {"painting": "The Scream, Edvard Munch (1893)", "teacher": "scream", "public_domain": True,
+    "scream": {"painting": "The Scream, Edvard Munch (1893)", "public_domain": True,
                "licence": "public domain painting"},
-    "wave": {"painting": "The Great Wave off Kanagawa, Katsushika Hokusai (c. 1831)", "teacher": "wave",
-             "public_domain": True, "licence": "public domain painting"},
-    "udnie": {"painting": "Udnie (Young American Girl, The Dance), Francis Picabia (1913)", "teacher": "udnie",
-              "public_domain": True, "licence": "public domain painting"},
-    "wreck": {"painting": "The Shipwreck of the Minotaur, J. M. W. Turner (c. 1810)", "teacher": "wreck",
-              "public_domain": True, "licence": "public domain painting"},
-    "rain_princess": {"painting": "Rain Princess, Leonid Afremov", "teacher": "rain_princess", "public_domain": False,
+    "wave": {"painting": "The Great Wave off Kanagawa, Katsushika Hokusai (c. 1831)", "public_domain": True,
+             "licence": "public domain painting"},
+    "udnie": {"painting": "Udnie (Young American Girl, The Dance), Francis Picabia (1913)", "public_domain": True,
+              "licence": "public domain painting"},
+    "wreck": {"painting": "The Shipwreck of the Minotaur, J. M. W. Turner (c. 1810)", "public_domain": True,
+              "licence": "public domain painting"},
+    "rain_princess": {"painting": "Rain Princess, Leonid Afremov", "public_domain": False,
                       "licence": "copyrighted painting (Afremov); research use only, do not ship in a product"},
 }
 TEACHER_SOURCE = ("ml5js/ml5-data-and-models models/style-transfer/{name} (a conversion of "
@@ -219,7 +220,7 @@ def style_metadata(style: str, meta: dict, quality: dict, base: Path = REPO) -> 
     return {
         "style": style, "checkpoint": f"{style}.npz", "source_painting": info["painting"],
         "public_domain": info["public_domain"], "licence": info["licence"],
-        "teacher": TEACHER_SOURCE.format(name=info["teacher"]), "student_arch": recipe["arch"],
+        "teacher": TEACHER_SOURCE.format(name=teacher_folder(style)), "student_arch": recipe["arch"],
         "recipe": run,
         "quality": quality,
     }

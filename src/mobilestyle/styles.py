@@ -22,6 +22,11 @@ from mobilestyle.errors import UserError
 # {"teacher_shifted": {...}, "teacher_blurred": {...}} with the same names.
 SHIFTED_CALIBRATION, BLURRED_CALIBRATION = "teacher_shifted", "teacher_blurred"
 
+# The ml5 teacher each shipped style was distilled from: its folder in ml5js/ml5-data-and-models
+# models/style-transfer/ (copied to ../shared/data/teachers/ml5/), named like the style but for muse.
+TEACHER_FOLDERS = {"muse": "la_muse", "scream": "scream", "udnie": "udnie", "wave": "wave", "wreck": "wreck",
+                   "rain_princess": "rain_princess"}
+
 
 @dataclass(frozen=True)
 class Style:
@@ -73,3 +78,10 @@ def find_style(name: str) -> Style:
         raise UserError(f"unknown style {name!r}; known styles: {known} "
                         f"(or train one: mobilestyle build --style {name} --style-image PAINTING)")
     return styles[name]
+
+
+def teacher_folder(style: str) -> str:
+    """The ml5 teacher folder of a shipped style (`../shared/data/teachers/ml5/<folder>`)."""
+    if style not in TEACHER_FOLDERS:
+        raise UserError(f"no ml5 teacher is known for style {style!r}; shipped styles: {', '.join(TEACHER_FOLDERS)}")
+    return TEACHER_FOLDERS[style]

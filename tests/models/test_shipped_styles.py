@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mobilestyle.errors import UserError
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
 from mobilestyle.portable_paths import portable, portable_path
-from mobilestyle.styles import shipped_models_dir
+from mobilestyle.styles import TEACHER_FOLDERS, shipped_models_dir, teacher_folder
 from mobilestyle.training import distill as distill_module
 from mobilestyle.training.distill import PRESETS, DistillConfig
 from mobilestyle.training.targets import stylize_frames
@@ -82,6 +83,21 @@ def test_shipped_style_is_small_complete_and_runs(path: Path):
     stylized = checkpoint.build_model(32, 48)(frame).numpy()
     assert stylized.shape == (1, 32, 48, 3)
     assert np.isfinite(stylized).all() and stylized.std() > 1.0
+
+
+def test_every_shipped_style_and_no_other_has_a_teacher_folder():
+    assert set(TEACHER_FOLDERS) == {path.stem for path in MODELS.glob("*.json")} == set(ship_style.STYLES)
+    with pytest.raises(UserError, match="no ml5 teacher is known for style 'candy'"):
+        teacher_folder("candy")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_teacher_folder_is_the_teacher_the_shipped_style_names_and_was_distilled_from(path: Path):
+    info = json.loads(path.with_suffix(".json").read_text())
+    named = re.search(r"models/style-transfer/(\S+)", info["teacher"])
+    assert named and named.group(1) == teacher_folder(path.stem), info["teacher"]
+    words = shlex.split(info["recipe"]["command"])
+    assert Path(words[words.index("--teacher") + 1]).name == teacher_folder(path.stem)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)

@@ -76,14 +76,11 @@ def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | Non
                                            config.stability_noise, config.seed,
                                            replica_noise_step(optimizer.iterations, replicas),
                                            training=batch_statistics)
-                # Inside the tape: a product taken after it closes would have no gradient.
-                stability_share = config.stability_weight * stability / replicas
         total, terms, produced_gradient = loss_and_gradient(produced, target, target_features, feature_scales)
         gradients = tape.gradient(produced, student.trainable_variables, output_gradients=produced_gradient)
         if config.stability_weight:
             gradients, total, terms = add_stability_term(tape, gradients, student.trainable_variables,
-                                                         config.stability_weight, stability, stability_share,
-                                                         total, terms)
+                                                         config.stability_weight, stability, replicas, total, terms)
         optimizer.apply(gradients, student.trainable_variables)
         return total, terms
 

@@ -218,14 +218,11 @@ def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimi
                 stability = stability_loss(net, content, stylized, config.stability_shift, config.stability_noise,
                                            config.seed, replica_noise_step(optimizer.iterations, replicas),
                                            training=True)
-                # Inside the tape: a product taken after it closes would have no gradient.
-                stability_share = config.stability_weight * stability / replicas
         total, terms, stylized_gradient = loss_and_gradient(stylized, content_targets, content_scale)
         gradients = tape.gradient(stylized, net.trainable_variables, output_gradients=stylized_gradient)
         if config.stability_weight:
             gradients, total, terms = add_stability_term(tape, gradients, net.trainable_variables,
-                                                         config.stability_weight, stability, stability_share,
-                                                         total, terms)
+                                                         config.stability_weight, stability, replicas, total, terms)
         optimizer.apply(gradients, net.trainable_variables)
         return total, terms
 

@@ -51,9 +51,15 @@ def replica_noise_step(iterations: tf.Variable, replicas: int) -> tf.Tensor:
 
 
 def add_stability_term(tape: tf.GradientTape, gradients: list, variables: list, weight: float, stability: tf.Tensor,
-                       share: tf.Tensor, total: tf.Tensor, terms: dict) -> tuple[list, tf.Tensor, dict]:
-    """The step's gradients, total and terms with the stability term added; `share` (the weighted term over the
-    replicas) must have been computed inside the persistent `tape` that recorded the network's passes."""
+                       replicas: int, total: tf.Tensor, terms: dict) -> tuple[list, tf.Tensor, dict]:
+    """The step's gradients, total and terms with the stability term added, its gradient scaled to this
+    replica's share (weight x term / replicas).
+
+    `tape` is the persistent tape that recorded the network's passes and `stability`; it is re-entered
+    to record the share, which taken outside it would have no gradient.
+    """
+    with tape:
+        share = weight * stability / replicas
     extra = tape.gradient(share, variables)
     gradients = [g if e is None else g + e for g, e in zip(gradients, extra)]
     return gradients, total + weight * stability, {**terms, "stability": stability}
