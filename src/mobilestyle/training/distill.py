@@ -289,7 +289,9 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
         targets_seconds = time.monotonic() - started
     console.log(f"{len(train_paths)} training frames, {len(eval_paths)} held-out frames "
                 f"({config.frame_width}x{config.frame_height}), teacher {teacher.meta.get('teacher', config.teacher)}, "
-                f"losses {', '.join(f'{name} x{weight:g}' for name, weight in config.loss_weights().items())}")
+                f"losses {', '.join(f'{name} x{weight:g}' for name, weight in config.loss_weights().items())}"
+                + (f", stability x{config.stability_weight:g} (shift {config.stability_shift} px, noise "
+                   f"{config.stability_noise:g})" if config.stability_weight else ""))
 
     with distribution.strategy.scope():
         student = build_transformer_net(config.arch)
