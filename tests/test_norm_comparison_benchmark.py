@@ -52,3 +52,25 @@ def test_instance_norm_as_written_is_decomposed_and_the_fusable_form_is_not(benc
     assert fused["norm_layers"]["instance_norm"] == CONVS - 1
     assert fused["reduced_norms"] == ["out_norm"]
     assert sum(benchmark.compute_kinds(fused).values()) < sum(benchmark.compute_kinds(decomposed).values())
+
+
+def _trained_row(norm: str, structure: float, gram: float) -> dict:
+    return {"row": f"{norm} norm, muse.npz", "norm": norm, "trained": True, "structure_psnr": structure,
+            "gram_distance": gram, "detail_ratio": 0.9}
+
+
+@pytest.mark.parametrize("instance_row, verdict", [
+    ((19.6, 0.90), "Not a wide margin"),          # +0.1 dB, 2% less Gram
+    ((21.0, 0.90), "Not a wide margin"),          # structure clears the margin, texture does not
+    ((21.0, 0.60), "Instance norm wins"),         # +1.5 dB and 35% less Gram
+])
+def test_the_reading_states_the_trained_verdict_by_the_stated_margin(benchmark, instance_row, verdict):
+    report = {"quality": {"rows": [_trained_row("batch", 19.5, 0.92), _trained_row("instance", *instance_row)]}}
+    reading = "\n".join(benchmark._render_verdict(report))
+    assert verdict in reading
+    assert "no decision yet" not in reading
+
+
+def test_the_reading_has_no_verdict_without_both_trained_rows(benchmark):
+    report = {"quality": {"rows": [_trained_row("batch", 19.5, 0.92)]}}
+    assert "no decision yet" in "\n".join(benchmark._render_verdict(report))
