@@ -95,13 +95,16 @@ final class StylePipeline: NSObject, AVCaptureVideoDataOutputSampleBufferDelegat
         let start = CACurrentMediaTime()
         let result = Result { try model.stylize(cameraFrame) }
         let latency = CACurrentMediaTime() - start
-        gate.deliver {
-            switch result {
-            case .success(let stylized):
+        switch result {
+        case .success(let stylized):
+            gate.deliver {
                 statistics.recordLatency(latency)
                 frames?.put(stylized)
                 requestDraw()
-            case .failure(let error):
+            }
+        case .failure(let error):
+            // The error handler runs outside the gate's lock: it is the app's code, and may call back.
+            if gate.deliver({}) {
                 report("Style \(model.name) failed: \(error)")
             }
         }
