@@ -23,7 +23,7 @@ from mobilestyle.errors import UserError
 SHIFTED_CALIBRATION, BLURRED_CALIBRATION = "teacher_shifted", "teacher_blurred"
 
 # The ml5 teacher each shipped style was distilled from: its folder in ml5js/ml5-data-and-models
-# models/style-transfer/ (copied to ../shared/data/teachers/ml5/), named like the style but for muse.
+# models/style-transfer/, named like the style but for muse.
 TEACHER_FOLDERS = {"muse": "la_muse", "scream": "scream", "udnie": "udnie", "wave": "wave", "wreck": "wreck",
                    "rain_princess": "rain_princess"}
 
@@ -81,7 +81,7 @@ def find_style(name: str) -> Style:
 
 
 def teacher_folder(style: str) -> str:
-    """The ml5 teacher folder of a shipped style (`../shared/data/teachers/ml5/<folder>`)."""
+    """The ml5 teacher folder name of a shipped style (a `--teacher` folder holds that model)."""
     if style not in TEACHER_FOLDERS:
         raise UserError(f"no ml5 teacher is known for style {style!r}; shipped styles: {', '.join(TEACHER_FOLDERS)}")
     return TEACHER_FOLDERS[style]
