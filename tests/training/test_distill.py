@@ -339,11 +339,16 @@ def test_stability_term_adds_the_shifted_output_error_to_the_loss(tmp_path, teac
     assert stable["recipe"]["stability_weight"] == 1.0 and stable["recipe"]["stability_shift"] == 2
     with pytest.raises(UserError, match="--stability-shift must be 1, 2 or 3"):
         distill(tiny_config(teacher, photos, tmp_path / "c.npz", stability_weight=1.0, stability_shift=4))
+    randomly = distill(tiny_config(teacher, photos, tmp_path / "d.npz", steps=1, lr=1e-12, stability_weight=1.0,
+                                   stability_shift="random"))
+    assert randomly["final_loss"] > plain["final_loss"] and randomly["recipe"]["stability_shift"] == "random"
 
 
 @pytest.mark.parametrize("option, value, message", [
     ("--stability-weight", "-1", "--stability-weight must be a finite number >= 0, got -1.0"),
-    ("--stability-shift", "4", "--stability-shift must be 1, 2 or 3 px (off the stride-4 grid), got 4"),
+    ("--stability-shift", "4", "--stability-shift must be 1, 2 or 3 px (off the stride-4 grid) or random, got 4"),
+    ("--stability-shift", "sideways", "--stability-shift must be 1, 2 or 3 px (off the stride-4 grid) or random, "
+                                      "got sideways"),
     ("--stability-noise", "-0.5", "--stability-noise must be >= 0, got -0.5"),
 ])
 def test_bad_stability_options_from_the_cli_are_one_line_errors(monkeypatch, capsys, tmp_path, teacher, photos, option,

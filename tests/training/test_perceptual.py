@@ -113,9 +113,10 @@ def test_loss_and_gram_distance_go_down_with_the_xla_step(inputs, tmp_path):
     assert report["jit_compile"] is True
 
 
-def test_stability_term_trains_and_is_reported_with_its_options(inputs, tmp_path):
+@pytest.mark.parametrize("shift", [3, "random"])
+def test_stability_term_trains_and_is_reported_with_its_options(inputs, tmp_path, shift):
     out = tmp_path / "stable.npz"
-    report = train(tiny_config(inputs, out, stability_weight=50.0, stability_shift=3, stability_noise=1.0))
+    report = train(tiny_config(inputs, out, stability_weight=50.0, stability_shift=shift, stability_noise=1.0))
     assert [set(point) for point in report["curve"]] == [{"step", "loss", "content", "style", "tv", "stability"}] * 2
     for point in report["curve"]:
         assert point["stability"] > 0
@@ -123,7 +124,7 @@ def test_stability_term_trains_and_is_reported_with_its_options(inputs, tmp_path
                                               rel=1e-4)
     saved = json.loads((work_dir(out) / "report.json").read_text())
     for recipe in (saved["recipe"], load_checkpoint(out).meta["recipe"]):
-        assert (recipe["stability_weight"], recipe["stability_shift"], recipe["stability_noise"]) == (50.0, 3, 1.0)
+        assert (recipe["stability_weight"], recipe["stability_shift"], recipe["stability_noise"]) == (50.0, shift, 1.0)
     assert (work_dir(out) / "curve.png").stat().st_size > 0
 
 
@@ -163,7 +164,7 @@ def test_the_stability_gradient_joins_the_step(inputs):
 @pytest.mark.parametrize("option, value, message", [
     ("--stability-weight", "-1", "--stability-weight must be a finite number >= 0, got -1.0"),
     ("--stability-weight", "inf", "--stability-weight must be a finite number >= 0, got inf"),
-    ("--stability-shift", "4", "--stability-shift must be 1, 2 or 3 px (off the stride-4 grid), got 4"),
+    ("--stability-shift", "4", "--stability-shift must be 1, 2 or 3 px (off the stride-4 grid) or random, got 4"),
     ("--stability-shift", "0", "--stability-shift must be 1, 2 or 3 px"),
     ("--stability-noise", "-0.5", "--stability-noise must be >= 0, got -0.5"),
 ])

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from mobilestyle.errors import UserError
-from mobilestyle.training.stability import stability_loss, validate_stability
+from mobilestyle.training.stability import RANDOM_SHIFT, parse_stability_shift, stability_loss, validate_stability
 
 
 def pointwise_net() -> keras.Model:
@@ -76,11 +76,54 @@ def test_the_window_covers_both_sides_of_a_wide_crop_in_multiples_of_four():
 @pytest.mark.parametrize("weight, shift, noise, message", [
     (-1.0, 2, 2.0, "--stability-weight must be a finite number >= 0, got -1.0"),
     (float("inf"), 2, 2.0, "--stability-weight must be a finite number >= 0, got inf"),
-    (1.0, 4, 2.0, r"--stability-shift must be 1, 2 or 3 px \(off the stride-4 grid\), got 4"),
+    (1.0, 4, 2.0, r"--stability-shift must be 1, 2 or 3 px \(off the stride-4 grid\) or random, got 4"),
     (1.0, 0, 2.0, "--stability-shift must be 1, 2 or 3 px"),
+    (1.0, "sideways", 2.0, "--stability-shift must be 1, 2 or 3 px .* or random, got sideways"),
     (1.0, 2, -0.5, "--stability-noise must be >= 0, got -0.5"),
 ])
 def test_bad_stability_options_are_user_errors(weight, shift, noise, message):
     with pytest.raises(UserError, match=message):
         validate_stability(weight, shift, noise)
     validate_stability(0.0, 1, 0.0)
+    validate_stability(1.0, RANDOM_SHIFT, 2.0)
+
+
+@pytest.mark.parametrize("text, shift", [("1", 1), ("3", 3), ("random", RANDOM_SHIFT), ("4", 4), ("up", "up")])
+def test_the_shift_option_is_a_number_or_random_and_validation_judges_it(text, shift):
+    assert parse_stability_shift(text) == shift
+
+
+def moves_seen(steps, seed=0) -> list[tuple[int, int]]:
+    """The (down, right) move of each step, read off an image whose pixels hold their row and column."""
+    rows, columns = tf.meshgrid(tf.range(32.0), tf.range(32.0), indexing="ij")
+    images = tf.stack([rows, columns, tf.zeros_like(rows)], axis=-1)[None]
+    seen = []
+
+    def net(moved, training):
+        seen.append((int(moved[0, 0, 0, 0]), int(moved[0, 0, 0, 1])))
+        return moved
+
+    for step in range(steps):
+        stability_loss(net, images, images, RANDOM_SHIFT, 0.0, seed, tf.constant(step, tf.int64), training=False)
+    return seen
+
+
+def test_a_random_shift_visits_every_phase_of_the_grid_but_none_and_follows_the_seed():
+    assert set(moves_seen(200)) == {(down, right) for down in range(4) for right in range(4)} - {(0, 0)}
+    assert moves_seen(8, seed=1) == moves_seen(8, seed=1) != moves_seen(8, seed=2)
+
+
+def test_a_random_shift_keeps_the_window_a_multiple_of_four_and_a_pointwise_net_free_of_loss():
+    sizes = []
+
+    def net(moved, training):
+        sizes.append(tuple(moved.shape[1:3]))
+        return moved
+
+    images = content(height=16, width=28)
+    for step in range(8):
+        assert float(stability_loss(net, images, images + 0.0, RANDOM_SHIFT, 0.0, 0, tf.constant(step, tf.int64),
+                                    training=False)) == 0.0
+    assert set(sizes) == {(12, 24)}
+    assert loss(pointwise_net(), content(), shift=RANDOM_SHIFT) < 1e-10
+    assert loss(grid_net(), content(), shift=RANDOM_SHIFT, step=3) > 1e-3

@@ -67,7 +67,7 @@ from mobilestyle.training.distribute import (
 )
 from mobilestyle.training.distill_step import make_train_step
 from mobilestyle.training.norm_stats import fix_norm_statistics, recalibrate
-from mobilestyle.training.stability import validate_stability
+from mobilestyle.training.stability import describe_shift, validate_stability
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.student_init import (
     checkpoint_init,
@@ -122,7 +122,7 @@ class DistillConfig:
     gram_weight: float = 0.0
     tv_weight: float = 0.0
     stability_weight: float = 0.0
-    stability_shift: int = 2
+    stability_shift: int | str = 2  # px, or "random" (stability.RANDOM_SHIFT)
     stability_noise: float = 2.0
     teacher_pad: int = targets.TEACHER_PAD
     init: str = "random"
@@ -290,8 +290,8 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
     console.log(f"{len(train_paths)} training frames, {len(eval_paths)} held-out frames "
                 f"({config.frame_width}x{config.frame_height}), teacher {teacher.meta.get('teacher', config.teacher)}, "
                 f"losses {', '.join(f'{name} x{weight:g}' for name, weight in config.loss_weights().items())}"
-                + (f", stability x{config.stability_weight:g} (shift {config.stability_shift} px, noise "
-                   f"{config.stability_noise:g})" if config.stability_weight else ""))
+                + (f", stability x{config.stability_weight:g} (shift {describe_shift(config.stability_shift)}, "
+                   f"noise {config.stability_noise:g})" if config.stability_weight else ""))
 
     with distribution.strategy.scope():
         student = build_transformer_net(config.arch)

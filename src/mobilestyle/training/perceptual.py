@@ -84,7 +84,7 @@ class TrainConfig:
     style_weight: float = 10.0
     tv_weight: float = 10.0
     stability_weight: float = 0.0
-    stability_shift: int = 2
+    stability_shift: int | str = 2  # px, or "random" (stability.RANDOM_SHIFT)
     stability_noise: float = 2.0
     lr: float = 1e-3
     seed: int = 0
