@@ -16,12 +16,24 @@ curve is steadier than a blur that keeps as much detail.
 Usage:
     python benchmarks/flicker.py --video ../shared/data/video/slow_traffic_small.mp4 --frames 40 \\
         --teacher ../shared/data/teachers/ml5/la_muse --style muse --damper 0.5 --json benchmarks/flicker.json
-    python benchmarks/flicker.py --video ../shared/data/video/faces.mp4 --frames 30 \
-        --teacher ../shared/data/teachers/ml5/la_muse --teacher-blur 0.75 --teacher-blur 1.5 --style muse \
+    python benchmarks/flicker.py --video ../shared/data/video/faces.mp4 --frames 30 \\
+        --teacher ../shared/data/teachers/ml5/la_muse --teacher-blur 0.75 --teacher-blur 1.5 --style muse \\
         --plot benchmarks/flicker_detail.png
+    python benchmarks/flicker.py --video ../shared/data/video/faces.mp4 --frames 30 \\
+        --teacher ../shared/data/teachers/ml5/la_muse --model models/muse.npz --model STABLE/muse_w1000.npz \\
+        --label "muse.npz=models/muse.npz as shipped" --quality-from muse.npz=models/muse.json \\
+        --label "muse_w1000.npz=+ 20 min at --stability-weight 1000" \\
+        --quality-from muse_w1000.npz=STABLE/muse_w1000.distill/report.json --json benchmarks/flicker_stability.json
 
 The JSON names the video by its file name; a teacher's label that is a path (a checkpoint's recorded
 teacher) is made portable (`mobilestyle.portable_paths`, against the repository root).
+
+`--label FILE_NAME=TEXT` and `--quality-from FILE_NAME=REPORT.json` (each repeatable) annotate a `--model`
+row, named by its file name (`muse.npz` for the row `student muse.npz`): the JSON's "labels" holds the
+text, its "quality" the figures (structure PSNR, Gram distance, detail ratio, border, PSNR, SSIM) copied
+from a distillation report's final "eval" or a shipped style's metadata "quality" (models/NAME.json),
+and "quality_source" the report each came from, as a portable path. Reports are read before anything
+runs: a bad one stops the script with one line and nothing written.
 """
 
 from __future__ import annotations
@@ -46,7 +58,59 @@ from mobilestyle.portable_paths import portable_path
 from mobilestyle.training.quality import blur, detail
 
 REPO = Path(__file__).resolve().parents[1]
+QUALITY_FIGURES = ("structure_psnr", "gram_distance", "detail_ratio", "border", "psnr", "ssim")
 console = Console()
+
+
+def named_values(option: str, words: list[str]) -> dict[str, str]:
+    """The `FILE_NAME=VALUE` words of a repeatable option, as a dict."""
+    named = {}
+    for word in words:
+        name, equals, value = word.partition("=")
+        if not (name and equals and value):
+            raise UserError(f"{option} wants FILE_NAME=VALUE, got {word!r}")
+        if name in named:
+            raise UserError(f"{option} {name} is given twice")
+        named[name] = value
+    return named
+
+
+def check_model_names(option: str, names, models: list[Path]) -> None:
+    """Each name must be the file name of exactly one --model."""
+    model_names = [path.name for path in models]
+    for name in names:
+        count = model_names.count(name)
+        if count == 0:
+            raise UserError(f"{option} {name}: no --model has that file name")
+        if count > 1:
+            raise UserError(f"{option} {name}: {count} --model paths have that file name; give them distinct names")
+
+
+def quality_figures(report: Path) -> dict:
+    """The quality figures of a distillation report's final "eval" or a shipped style's "quality"."""
+    try:
+        content = json.loads(report.read_text())
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read {report}: {error}") from None
+    section = content.get("eval", content.get("quality")) if isinstance(content, dict) else None
+    if not isinstance(section, dict):
+        raise UserError(f"{report} has no \"eval\" (a distillation report) or \"quality\" (a style's metadata)")
+    missing = [key for key in QUALITY_FIGURES if section.get(key) is None]
+    if missing:
+        raise UserError(f"{report} lacks {', '.join(missing)}")
+    return {key: section[key] for key in QUALITY_FIGURES}
+
+
+def model_notes(models: list[Path], label_words: list[str], quality_words: list[str]) -> dict:
+    """The JSON's "labels", "quality" and "quality_source" for the --model rows; empty sections left out."""
+    labels = named_values("--label", label_words)
+    reports = {name: Path(path) for name, path in named_values("--quality-from", quality_words).items()}
+    check_model_names("--label", labels, models)
+    check_model_names("--quality-from", reports, models)
+    notes = {"labels": labels,
+             "quality": {name: quality_figures(report) for name, report in reports.items()},
+             "quality_source": {name: portable_path(report.absolute(), REPO) for name, report in reports.items()}}
+    return {key: value for key, value in notes.items() if value}
 
 
 def read_frames(video: Path, start: int, count: int, stride: int, size: tuple[int, int]) -> list[np.ndarray]:
@@ -113,10 +177,16 @@ def main() -> None:
                         help="FlowDamper weight of the new frame for extra rows (e.g. 0.5); repeatable")
     parser.add_argument("--teacher-blur", type=float, action="append", default=[],
                         help="add a row for the teacher's frames blurred by this sigma (px); repeatable")
+    parser.add_argument("--label", action="append", default=[], metavar="FILE_NAME=TEXT",
+                        help="a description of the --model row of that file name, for the JSON; repeatable")
+    parser.add_argument("--quality-from", action="append", default=[], metavar="FILE_NAME=REPORT.json",
+                        help="copy that --model's quality figures from a distillation report or models/NAME.json; "
+                             "repeatable")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument("--plot", type=Path, help="warping error against detail ratio, as a PNG")
     args = parser.parse_args()
+    notes = model_notes(args.model, args.label, args.quality_from)
 
     size = frame_size()
     nets = []
@@ -189,8 +259,11 @@ def main() -> None:
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps({"video": args.video.name, "start": args.start, "frames": len(frames),
                                        "stride": args.stride, "size": list(size), "mask_coverage": coverage,
-                                       "seconds": round(seconds, 1), "rows": rows}, indent=2) + "\n")
+                                       "seconds": round(seconds, 1), "rows": rows, **notes}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as error:
+        raise SystemExit(str(error)) from None

@@ -127,49 +127,23 @@ final class FrameGatePauseTests: XCTestCase {
     /// settled (none is left waiting; each finished one was published or discarded).
     func testNoFrameOrResultLeavesTheGateAfterPause() {
         let gate = FrameGate<Int>(targetFPS: 1_000_000)
-        let model = DispatchQueue(label: "FrameGateTests.model", attributes: .concurrent)
-        let group = DispatchGroup()
         let overlap = OverlapMeter()
         let paused = Counter()
         let leftAfterPause = Counter()
         let published = Counter()
         let publishedAfterPause = Counter()
         let frameCount = 2000
-        for index in 0..<frameCount {
-            if index == frameCount / 2 {
-                DispatchQueue.global().async(group: group) {
-                    gate.pause()
-                    paused.increment()
+        runModelLoop(
+            gate, frames: frameCount, overlap: overlap,
+            pauseAt: frameCount / 2, paused: paused, leftAfterPause: leftAfterPause
+        ) {
+            gate.deliver {
+                published.increment()
+                if paused.value > 0 {
+                    publishedAfterPause.increment()
                 }
-            }
-            let pausedBefore = paused.value > 0
-            guard let frame = gate.arrive(index, at: Double(index)) else { continue }
-            if pausedBefore {
-                leftAfterPause.increment()
-            }
-            group.enter()
-            model.async {
-                var next: Int? = frame
-                while next != nil {
-                    overlap.begin()
-                    usleep(20)
-                    overlap.end()
-                    gate.deliver {
-                        published.increment()
-                        if paused.value > 0 {
-                            publishedAfterPause.increment()
-                        }
-                    }
-                    let pausedBeforeFinish = paused.value > 0
-                    next = gate.finish()
-                    if pausedBeforeFinish && next != nil {
-                        leftAfterPause.increment()
-                    }
-                }
-                group.leave()
             }
         }
-        group.wait()
         let counters = gate.counters
         XCTAssertTrue(gate.isPaused)
         XCTAssertEqual(leftAfterPause.value, 0, "no frame may reach the model once paused")

@@ -30,28 +30,12 @@ final class FrameGateTests: XCTestCase {
 
     /// The app's pattern: the capture thread arrives, each accepted frame starts a model loop that runs
     /// until `finish()` hands nothing over. The loops go to a concurrent queue, so a frame let in while
-    /// another is in the model would overlap with it.
+    /// another is in the model would overlap with it (see `runModelLoop`).
     func testOneFrameInTheModelWhileFramesArriveFromAnotherThread() {
         let gate = FrameGate<Int>(targetFPS: 1_000_000)
-        let model = DispatchQueue(label: "FrameGateTests.model", attributes: .concurrent)
-        let group = DispatchGroup()
         let overlap = OverlapMeter()
         let frameCount = 2000
-        for index in 0..<frameCount {
-            guard let frame = gate.arrive(index, at: Double(index)) else { continue }
-            group.enter()
-            model.async {
-                var next: Int? = frame
-                while next != nil {
-                    overlap.begin()
-                    usleep(20)
-                    overlap.end()
-                    next = gate.finish()
-                }
-                group.leave()
-            }
-        }
-        group.wait()
+        runModelLoop(gate, frames: frameCount, overlap: overlap)
         let counters = gate.counters
         XCTAssertEqual(overlap.most, 1)
         XCTAssertEqual(counters.offered, frameCount)
