@@ -15,11 +15,25 @@ def test_default_is_three_block_batchnorm_32_64_128():
     "blocks=5,conv=separable,norm=instance,upsample=transposed,padding=zero",
     "blocks=2,widths=20/40/60,block_widths=64/17,up_widths=50/20",
     "output=tanh150,out_norm=yes,eps=0.001",
+    "blocks=2,conv=separable,padding=zero,antialias=yes",
 ])
 def test_text_form_round_trips(text):
     spec = ArchSpec.parse(text)
     assert ArchSpec.parse(str(spec)) == spec
     assert ArchSpec.from_dict(spec.to_dict()) == spec
+
+
+SHIPPED_STYLE_ARCH = ("blocks=3,widths=32/64/128,conv=full,norm=batch,upsample=nearest,padding=reflect,"
+                      "output=tanh150,out_norm=yes,eps=0.001")
+
+
+def test_antialias_no_keeps_the_text_form_and_yes_appears_in_it():
+    assert str(ArchSpec.parse(SHIPPED_STYLE_ARCH)) == SHIPPED_STYLE_ARCH
+    assert str(ArchSpec.parse(SHIPPED_STYLE_ARCH + ",antialias=no")) == SHIPPED_STYLE_ARCH
+    antialiased = ArchSpec.parse(SHIPPED_STYLE_ARCH + ",antialias=yes")
+    assert antialiased.antialias and str(antialiased) == SHIPPED_STYLE_ARCH + ",antialias=yes"
+    assert not ArchSpec.from_dict({key: value for key, value in ArchSpec().to_dict().items()
+                                   if key != "antialias"}).antialias  # headers written before the key
 
 
 def test_width_multiplier_scales_every_width():
@@ -36,6 +50,8 @@ def test_width_multiplier_scales_every_width():
     ("colour=blue", "unknown --arch key"),
     ("blocks", "is not key=value"),
     ("blocks=three", "bad value"),
+    ("antialias=maybe", "antialias must be yes or no"),
+    ("upsample=transposed,antialias=yes", "antialias=yes needs upsample=nearest"),
 ])
 def test_bad_specs_are_user_errors(text, message):
     with pytest.raises(UserError, match=message):

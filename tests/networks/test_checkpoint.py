@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,18 @@ def test_round_trip_keeps_weights_arch_and_meta(tmp_path):
     assert loaded.weights.keys() == ckpt.weights.keys()
     for key in ckpt.weights:
         np.testing.assert_array_equal(loaded.weights[key], ckpt.weights[key])
+
+
+def test_antialias_twins_share_weight_names_and_shapes(tmp_path):
+    plain = random_checkpoint(SMALL, seed=4)
+    antialiased_arch = dataclasses.replace(SMALL, antialias=True)
+    antialiased = random_checkpoint(antialiased_arch, seed=4)
+    assert {k: v.shape for k, v in antialiased.weights.items()} == {k: v.shape for k, v in plain.weights.items()}
+    loaded = load_checkpoint(save_checkpoint(antialiased, tmp_path / "aa.npz"))
+    assert loaded.arch == antialiased_arch and loaded.arch.antialias
+    image = np.random.default_rng(0).uniform(0, 255, (1, 32, 48, 3)).astype(np.float32)
+    plain_weights_in_antialiased_net = dataclasses.replace(plain, arch=antialiased_arch).build_model(32, 48)
+    assert plain_weights_in_antialiased_net(image).shape == (1, 32, 48, 3)
 
 
 def test_same_seed_same_weights_and_nontrivial_batchnorm_statistics():

@@ -28,6 +28,8 @@ VARIANTS = {
     "separable_instance_zero": "blocks=2,conv=separable,norm=instance,padding=zero,upsample=transposed,width=0.75",
     "teacher_layout_batch_norm": "blocks=3,norm=batch,upsample=transposed,padding=zero,output=tanh150,out_norm=yes,"
                                  "eps=0.001",
+    "antialias": "antialias=yes",
+    "antialias_shipped_layout": "output=tanh150,out_norm=yes,eps=0.001,antialias=yes",
 }
 
 # A few ML program (.mlpackage) variants at full size; between them they use every MIL op the exporter
@@ -36,6 +38,7 @@ MLPROGRAM_VARIANTS = {
     "default": "default",
     "tanh150": "output=tanh150",
     "separable_instance_zero": VARIANTS["separable_instance_zero"],
+    "antialias": VARIANTS["antialias"],
 }
 
 

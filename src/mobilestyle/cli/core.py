@@ -28,7 +28,7 @@ def inspect(
 
     --arch keys: blocks (1-5), widths c1/c2/c3, block_widths (one per block), up_widths u1/u2,
     conv full|separable, norm batch|instance, upsample nearest|transposed, padding reflect|zero,
-    output sigmoid|tanh150|clip, out_norm yes|no, eps, width (a multiplier).
+    output sigmoid|tanh150|clip, out_norm yes|no, eps, antialias yes|no, width (a multiplier).
     """
     from mobilestyle.networks.arch import ArchSpec
     from mobilestyle.networks.checkpoint import load_checkpoint

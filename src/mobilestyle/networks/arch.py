@@ -14,6 +14,8 @@ Keys:
   output        sigmoid (255*sigmoid) | tanh150 (clip(150*tanh+127.5)) | clip (clip(x))
   out_norm      yes | no: a norm layer after the last conv (lengstrom's teachers have one)
   eps           normalization epsilon
+  antialias     yes | no: a fixed 3x3 binomial blur before each stride-2 conv and after each nearest
+                upsample (Zhang 2019, blur before subsampling); needs upsample=nearest; adds no weights
   width         a multiplier applied to every width (convenience, e.g. width=0.5)
 """
 
@@ -45,6 +47,7 @@ class ArchSpec:
     output: str = "sigmoid"
     out_norm: bool = False
     eps: float = 1e-5
+    antialias: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -78,6 +81,9 @@ class ArchSpec:
                 raise UserError(f"{key} must be one of {', '.join(kinds)}, got {getattr(self, key)!r}")
         if not 0 < self.eps < 1:
             raise UserError(f"eps must be in (0, 1), got {self.eps}")
+        if self.antialias and self.upsample == "transposed":
+            raise UserError("antialias=yes needs upsample=nearest: a transposed conv upsamples and convolves in one "
+                            "step, leaving no point between them for the blur")
 
     @property
     def trunk_width(self) -> int:
@@ -110,6 +116,8 @@ class ArchSpec:
             text += ",out_norm=yes"
         if self.eps != 1e-5:
             text += f",eps={self.eps:g}"
+        if self.antialias:
+            text += ",antialias=yes"
         return text
 
     @classmethod
@@ -131,9 +139,9 @@ class ArchSpec:
                     values[key] = int(value)
                 elif key in ("widths", "block_widths", "up_widths"):
                     values[key] = tuple(int(part) for part in value.split("/"))
-                elif key == "out_norm":
+                elif key in ("out_norm", "antialias"):
                     if value not in ("yes", "no"):
-                        raise UserError(f"--arch out_norm must be yes or no, got {value!r}")
+                        raise UserError(f"--arch {key} must be yes or no, got {value!r}")
                     values[key] = value == "yes"
                 elif key == "eps":
                     values[key] = float(value)

@@ -8,7 +8,7 @@ import keras
 
 from mobilestyle import frame
 from mobilestyle.networks.arch import ArchSpec
-from mobilestyle.networks.transformer_net import build_transformer_net
+from mobilestyle.networks.transformer_net import BinomialBlur, build_transformer_net
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,10 @@ class LayerCost:
 
 
 def _macs(layer: keras.layers.Layer) -> int:
-    """MACs of one conv layer for a batch of one (norms, activations and adds are not MACs)."""
+    """MACs of one conv or blur layer for a batch of one (norms, activations and adds are not MACs)."""
+    if isinstance(layer, BinomialBlur):
+        out_h, out_w, out_c = layer.output.shape[1:]
+        return out_h * out_w * BinomialBlur.KERNEL_SIZE**2 * out_c
     if not isinstance(layer, keras.layers.Conv2D | keras.layers.DepthwiseConv2D | keras.layers.Conv2DTranspose):
         return 0
     in_h, in_w, in_c = layer.input.shape[1:]
@@ -35,14 +38,14 @@ def _macs(layer: keras.layers.Layer) -> int:
 
 
 def layer_costs(model: keras.Model) -> list[LayerCost]:
-    """Trainable parameters and MACs of every layer that has weights, in network order."""
+    """Trainable parameters and MACs of every layer that has weights or costs MACs, in network order."""
     costs = []
     for layer in model.layers:
-        if not layer.weights:
+        macs = _macs(layer)
+        if not layer.weights and not macs:
             continue
         parameters = sum(int(w.numpy().size) for w in layer.trainable_weights)
-        costs.append(LayerCost(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]),
-                               parameters, _macs(layer)))
+        costs.append(LayerCost(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), parameters, macs))
     return costs
 
 

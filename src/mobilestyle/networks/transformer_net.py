@@ -1,6 +1,7 @@
 """The TransformerNet family (Johnson et al.) in Keras, built from an `ArchSpec`.
 
 Layout: conv1 9x9 -> conv2 3x3/2 -> conv3 3x3/2 -> residual blocks -> up1 -> up2 -> out 9x9.
+With `antialias`, a fixed binomial blur runs before conv2 and conv3 and after each upsampling resize.
 The network takes RGB pixels in 0..255 (NHWC) and returns RGB in 0..255. Inputs whose height
 or width is not a multiple of 4 (853 wide) are reflection-padded on the bottom/right inside the
 network and the result is cropped back, so any input size works.
@@ -11,6 +12,7 @@ Layer names are stable: checkpoints, pruning and the MAC counter refer to them.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from mobilestyle.networks.arch import ArchSpec
@@ -69,6 +71,24 @@ class NearestUpsample2x(keras.layers.Layer):
         if x.shape[1] is not None and x.shape[2] is not None:
             size = (x.shape[1] * 2, x.shape[2] * 2)
         return tf.image.resize(x, size, method="nearest")
+
+
+@keras.saving.register_keras_serializable("mobilestyle")
+class BinomialBlur(keras.layers.Layer):
+    """A fixed 3x3 binomial blur ([1,2,1]/4 outer product) of each channel, reflection-padded by 1 px.
+
+    Blurring before a stride-2 conv (or after a nearest upsample) damps the frequencies that the
+    subsampling grid would alias (Zhang 2019). The kernel is a constant, not a weight: checkpoints
+    of an antialiased net hold the same weights as those of its plain twin.
+    """
+
+    KERNEL_SIZE = 3
+
+    def call(self, x):
+        taps = np.array([1.0, 2.0, 1.0], np.float32) / 4.0
+        kernel = np.tile(np.outer(taps, taps)[:, :, None, None], (1, 1, x.shape[-1], 1))
+        x = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+        return tf.nn.depthwise_conv2d(x, kernel, strides=[1, 1, 1, 1], padding="VALID")
 
 
 @keras.saving.register_keras_serializable("mobilestyle")
@@ -144,6 +164,8 @@ def _upsample(x, spec: ArchSpec, filters: int, name: str):
     if spec.upsample == "transposed":
         return keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", use_bias=False, name=name)(x)
     x = NearestUpsample2x(name=f"{name}_resize")(x)
+    if spec.antialias:
+        x = BinomialBlur(name=f"{name}_blur")(x)
     return _conv(x, spec, filters, 3, 1, name)
 
 
@@ -160,6 +182,8 @@ def build_transformer_net(spec: ArchSpec | None = None, height: int | None = Non
 
     c1, c2, c3 = spec.widths
     for layer_name, filters, kernel, stride in (("conv1", c1, 9, 1), ("conv2", c2, 3, 2), ("conv3", c3, 3, 2)):
+        if spec.antialias and stride == 2:
+            x = BinomialBlur(name=f"{layer_name}_blur")(x)
         x = _conv(x, spec, filters, kernel, stride, layer_name)
         x = _norm(spec, layer_name)(x)
         x = keras.layers.ReLU(name=f"{layer_name}_relu")(x)
