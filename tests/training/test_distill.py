@@ -17,7 +17,8 @@ from mobilestyle.networks.transformer_net import build_transformer_net
 from tests.training.synthetic import write_vgg_npz
 from mobilestyle.training.teachers import resize_conv_kernel
 from mobilestyle.training.distill import DistillConfig, distill, preset_config, split_content, work_dir
-from mobilestyle.training.student_init import teacher_init
+from mobilestyle.styles import shipped_models_dir
+from mobilestyle.training.student_init import checkpoint_init, teacher_init
 
 TINY_TEACHER = ArchSpec(blocks=1, widths=(4, 8, 8), norm="instance", upsample="transposed", padding="zero",
                         output="tanh150", out_norm=True, eps=1e-3)
@@ -172,6 +173,28 @@ def test_checkpoint_init_of_another_architecture_is_a_user_error(tmp_path, teach
     start = save_checkpoint(random_checkpoint(ArchSpec(blocks=2, widths=(4, 4, 8)), seed=5), tmp_path / "o.npz")
     with pytest.raises(UserError, match="the student is"):
         distill(tiny_config(teacher, photos, tmp_path / "s.npz", steps=1, init=str(start)))
+
+
+def test_checkpoint_init_starts_an_antialias_student_from_its_plain_twin(tmp_path, teacher, photos):
+    start = save_checkpoint(random_checkpoint(TINY_STUDENT, seed=5), tmp_path / "plain.npz")
+    antialias_student = dataclasses.replace(TINY_STUDENT, antialias=True)
+    distill(tiny_config(teacher, photos, tmp_path / "s.npz", arch=antialias_student, steps=1, lr=1e-9,
+                        init=str(start)))
+    student, source = load_checkpoint(tmp_path / "s.npz"), load_checkpoint(start)
+    assert student.arch == antialias_student
+    np.testing.assert_allclose(student.weights["out/kernel"], source.weights["out/kernel"], atol=1e-6)
+
+
+def test_shipped_muse_initialises_an_antialias_student_and_not_a_wider_one():
+    muse_path = shipped_models_dir() / "muse.npz"
+    muse = load_checkpoint(muse_path)
+    antialias_arch = dataclasses.replace(muse.arch, antialias=True)
+    student = build_transformer_net(antialias_arch)
+    checkpoint_init(student, muse_path, antialias_arch)
+    np.testing.assert_array_equal(student.get_layer("conv2").kernel.numpy(), muse.weights["conv2/kernel"])
+    wider = dataclasses.replace(antialias_arch, widths=(32, 64, 96), block_widths=None)
+    with pytest.raises(UserError, match="the student is"):
+        checkpoint_init(build_transformer_net(wider), muse_path, wider)
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -64,8 +64,9 @@ def distill(
     teacher_pad: Annotated[int, typer.Option(help="Reflect-pad each frame by this many px for the teacher and crop "
                                                   "its output back (its zero padding paints edge bands).")] = 32,
     init: Annotated[Optional[str], typer.Option(help="Student initialisation: random | teacher (copy shared weights) "
-                                                     "| a student checkpoint .npz of the same architecture (e.g. "
-                                                     "another style's) (scratch: random, teacher: teacher).")] = None,
+                                                     "| a student checkpoint .npz of the same architecture, "
+                                                     "antialias aside (e.g. another style's) (scratch: random, "
+                                                     "teacher: teacher).")] = None,
     norm_stats: Annotated[Optional[str], typer.Option(help="Batch-norm statistics while training: batch (each "
                                                            "batch's own, the usual) | fixed (measured on whole "
                                                            "training frames first, then kept: trains exactly the "

@@ -50,8 +50,11 @@ def teacher_init(student: keras.Model, teacher: Checkpoint) -> int:
 
 
 def checkpoint_init(student: keras.Model, path: Path, arch: ArchSpec) -> None:
-    """Start from a trained student of the same architecture (another style's: a head start on features)."""
+    """Start from a trained student of the same architecture (another style's: a head start on features).
+
+    The architectures may differ in `antialias`: its blurs hold no weights, so either net's weights fit the other.
+    """
     source = load_checkpoint(path)
-    if source.arch != arch:
+    if dataclasses.replace(source.arch, antialias=False) != dataclasses.replace(arch, antialias=False):
         raise UserError(f"--init {path} is a {source.arch} net, the student is {arch}")
     set_model_weights(student, source.weights)
