@@ -90,8 +90,11 @@ class ArchSpec:
         return self.widths[2]
 
     def to_dict(self) -> dict:
-        return {key: list(value) if isinstance(value, tuple) else value
-                for key, value in dataclasses.asdict(self).items()}
+        """The fields as JSON values; `antialias` only when on, so plain nets' headers stay as they were."""
+        fields = dataclasses.asdict(self)
+        if not self.antialias:
+            del fields["antialias"]
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in fields.items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ArchSpec":
