@@ -23,8 +23,8 @@ CpuDevicesOption = Annotated[int, typer.Option(
 STABILITY_WEIGHT_HELP = ("Temporal stability: the output for the input moved by --stability-shift px (plus noise) "
                          "should be the moved output (less flicker on video)")
 StabilityShiftOption = Annotated[str, typer.Option(
-    "--stability-shift", help="Shift of the stability term, 1-3 px down and right (off the stride grid), or "
-                              "random: a new 0-3 px down, 0-3 px right each step (every phase of the grid).")]
+    "--stability-shift", help="Shift of the stability term: random (a new 0-3 px down, 0-3 px right each step: "
+                              "every phase of the stride grid) or a fixed 1, 2 or 3 px down and right.")]
 StabilityNoiseOption = Annotated[float, typer.Option(
     "--stability-noise", help="Gaussian noise (0..255) added to the moved input.")]
 
@@ -43,7 +43,7 @@ def train(
     content_weight: Annotated[float, typer.Option(help="Weight of the relu2_2 content loss.")] = 1.0,
     tv_weight: Annotated[float, typer.Option(help="Weight of the total-variation loss.")] = 10.0,
     stability_weight: Annotated[float, typer.Option(help=f"{STABILITY_WEIGHT_HELP}.")] = 0.0,
-    stability_shift: StabilityShiftOption = "2",
+    stability_shift: StabilityShiftOption = "random",
     stability_noise: StabilityNoiseOption = 2.0,
     style_size: Annotated[int, typer.Option(help="The painting is resized to this shorter side.")] = 512,
     crop_size: Annotated[int, typer.Option(help="Square training crop side (a multiple of 4).")] = 256,
@@ -66,7 +66,8 @@ def train(
         style_image=style_image, content_dir=content_dir, out=out, arch=ArchSpec.parse(arch), vgg_weights=vgg_weights,
         steps=steps, batch_size=batch_size, crop_size=crop_size, style_size=style_size, content_weight=content_weight,
         style_weight=style_weight, tv_weight=tv_weight, stability_weight=stability_weight,
-        stability_shift=parse_stability_shift(stability_shift), stability_noise=stability_noise, lr=lr, seed=seed, jit_compile=xla,
+        stability_shift=parse_stability_shift(stability_shift), stability_noise=stability_noise, lr=lr, seed=seed,
+        jit_compile=xla,
         resume=resume, checkpoint_every_minutes=checkpoint_every, licence=licence, style_name=name, strategy=strategy,
         cpu_devices=cpu_devices)
     run_train(config)

@@ -59,7 +59,7 @@ def distill(
     tv_weight: Annotated[Optional[float], typer.Option(help="Total variation [0].")] = None,
     stability_weight: Annotated[Optional[float], typer.Option(
         help=f"{STABILITY_WEIGHT_HELP} (perceptual: 100, others: 0).")] = None,
-    stability_shift: StabilityShiftOption = "2",
+    stability_shift: StabilityShiftOption = "random",
     stability_noise: StabilityNoiseOption = 2.0,
     teacher_pad: Annotated[int, typer.Option(help="Reflect-pad each frame by this many px for the teacher and crop "
                                                   "its output back (its zero padding paints edge bands).")] = 32,
@@ -91,7 +91,8 @@ def distill(
         batch_size=batch_size, crop_size=crop_size, lr=lr, seed=seed, eval_dir=eval_dir, eval_images=eval_images,
         train_images=train_images, vgg_weights=vgg_weights, pixel_weight=pixel_weight, lowpass_weight=lowpass_weight,
         lowpass_sigma=lowpass_sigma, feature_weight=feature_weight, gram_weight=gram_weight, tv_weight=tv_weight,
-        stability_weight=stability_weight, stability_shift=parse_stability_shift(stability_shift), stability_noise=stability_noise,
+        stability_weight=stability_weight, stability_shift=parse_stability_shift(stability_shift),
+        stability_noise=stability_noise,
         teacher_pad=teacher_pad, init=init, norm_stats=norm_stats,
         eval_every_minutes=eval_every, checkpoint_every_minutes=checkpoint_every, resume=resume, fp16=fp16)
     run_distill(config, distribution=distribution)

@@ -67,7 +67,7 @@ from mobilestyle.training.distribute import (
 )
 from mobilestyle.training.distill_step import make_train_step
 from mobilestyle.training.norm_stats import fix_norm_statistics, recalibrate
-from mobilestyle.training.stability import describe_shift, validate_stability
+from mobilestyle.training.stability import RANDOM_SHIFT, describe_shift, validate_stability
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.student_init import (
     checkpoint_init,
@@ -122,7 +122,7 @@ class DistillConfig:
     gram_weight: float = 0.0
     tv_weight: float = 0.0
     stability_weight: float = 0.0
-    stability_shift: int | str = 2  # px, or "random" (stability.RANDOM_SHIFT)
+    stability_shift: int | str = RANDOM_SHIFT  # or a fixed 1-3 px
     stability_noise: float = 2.0
     teacher_pad: int = targets.TEACHER_PAD
     init: str = "random"

@@ -57,7 +57,13 @@ from mobilestyle.training.distribute import (
 )
 from mobilestyle.training.state import load_state, save_state
 from mobilestyle.training.losses import gram_distance, perceptual_loss, style_grams
-from mobilestyle.training.stability import add_stability_term, replica_noise_step, stability_loss, validate_stability
+from mobilestyle.training.stability import (
+    RANDOM_SHIFT,
+    add_stability_term,
+    replica_noise_step,
+    stability_loss,
+    validate_stability,
+)
 from mobilestyle.training.vgg import LossNetwork, load_loss_network
 
 STATE_FORMAT = "mobilestyle.train-state/1"
@@ -84,7 +90,7 @@ class TrainConfig:
     style_weight: float = 10.0
     tv_weight: float = 10.0
     stability_weight: float = 0.0
-    stability_shift: int | str = 2  # px, or "random" (stability.RANDOM_SHIFT)
+    stability_shift: int | str = RANDOM_SHIFT  # or a fixed 1-3 px
     stability_noise: float = 2.0
     lr: float = 1e-3
     seed: int = 0
