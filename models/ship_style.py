@@ -191,21 +191,28 @@ def raw_teacher_scores(student: Student, content: np.ndarray, teacher_path: Path
                   "teacher_border": means["reference_border"], "psnr": means["psnr"], "ssim": means["ssim"]})
 
 
-def started_from(recipe: dict, base: Path = REPO) -> dict | None:
+def started_from(recipe: dict, base: Path = REPO, seen: frozenset = frozenset()) -> dict | None:
     """Where a run that continued a checkpoint (`--init FILE.npz`) started: that file's own recipe, steps and
-    minutes, and where it started in turn, so that the chain of commands reproduces the shipped file."""
+    minutes, and where it started in turn, so that the chain of commands reproduces the shipped file.
+
+    A run may have started from the file it then replaced (`--init models/muse.npz`, shipped back to
+    models/muse.npz): the chain stops where a path comes round again, since that path now holds a later
+    file; the earlier one is in git's history."""
     init = recipe.get("init")
     if not isinstance(init, str) or not init.endswith(".npz"):
         return None
     path = Path(init) if Path(init).is_absolute() else base / init
     history = {"checkpoint": portable_path(path, base)}
+    if path.resolve() in seen:
+        return {**history, "replaced": "this path held an earlier file when the run started; see git's history"}
     if not path.is_file():
         return history
     meta = load_checkpoint(path).meta
     earlier = meta.get("recipe")
     if isinstance(earlier, dict):
         history.update({"command": command_line(earlier, base), "steps": meta.get("steps"),
-                        "minutes": meta.get("minutes"), "started_from": started_from(earlier, base)})
+                        "minutes": meta.get("minutes"),
+                        "started_from": started_from(earlier, base, seen | {path.resolve()})})
     return clean({key: value for key, value in history.items() if value is not None})
 
 

@@ -372,3 +372,18 @@ def test_a_continued_run_records_the_chain_of_runs_it_started_from(tmp_path):
     assert ship_style.started_from(load_checkpoint(first).meta["recipe"], base=tmp_path) is None
     second.unlink()
     assert ship_style.started_from(third_recipe, base=tmp_path) == {"checkpoint": "runs/second/second.npz"}
+
+
+def test_a_run_that_started_from_the_file_it_replaced_ends_the_chain_there(tmp_path):
+    """models/muse.npz continued with `--init models/muse.npz` and shipped back: its recipe names itself."""
+    shipped = tmp_path / "models" / "muse.npz"
+    config = DistillConfig(teacher=tmp_path / "teachers" / "tiny", content_dirs=[tmp_path / "photos"],
+                           out=tmp_path / "runs" / "stable" / "muse.npz", minutes=2.0)
+    student = random_checkpoint(ArchSpec.parse(TINY), 3)
+    recipe = {**config.recipe(), "init": "models/muse.npz"}  # as the shipped muse's recipe names it
+    student.meta = {"steps": 255, "minutes": 2.0, "recipe": recipe, "final": True}
+    save_checkpoint(student, shipped, fp16=True)
+    history = ship_style.started_from(recipe, base=tmp_path)
+    assert history["checkpoint"] == "models/muse.npz" and history["steps"] == 255
+    assert history["started_from"] == {"checkpoint": "models/muse.npz", "replaced": (
+        "this path held an earlier file when the run started; see git's history")}
