@@ -191,37 +191,42 @@ def raw_teacher_scores(student: Student, content: np.ndarray, teacher_path: Path
                   "teacher_border": means["reference_border"], "psnr": means["psnr"], "ssim": means["ssim"]})
 
 
-def started_from(recipe: dict, base: Path = REPO, seen: frozenset = frozenset()) -> dict | None:
+REPLACED_NOTE = "this path now holds a later file (the run's own result was shipped over it); see git's history"
+
+
+def started_from(recipe: dict, base: Path = REPO, seen: frozenset = frozenset(),
+                 replaced: frozenset = frozenset()) -> dict | None:
     """Where a run that continued a checkpoint (`--init FILE.npz`) started: that file's own recipe, steps and
     minutes, and where it started in turn, so that the chain of commands reproduces the shipped file.
 
-    A run may have started from the file it then replaced (`--init models/muse.npz`, shipped back to
-    models/muse.npz): the chain stops where a path comes round again, since that path now holds a later
-    file; the earlier one is in git's history."""
+    A run may start from the file it then replaces (`--init models/muse.npz`, shipped back to
+    models/muse.npz): such a link is marked, since the path no longer holds that file (`replaced`: the
+    files this shipping overwrites), and the chain stops where a path comes round again."""
     init = recipe.get("init")
     if not isinstance(init, str) or not init.endswith(".npz"):
         return None
     path = Path(init) if Path(init).is_absolute() else base / init
     history = {"checkpoint": portable_path(path, base)}
-    if path.resolve() in seen:
-        return {**history, "replaced": "this path held an earlier file when the run started; see git's history"}
-    if not path.is_file():
+    if path.resolve() in seen | replaced:
+        history["replaced"] = REPLACED_NOTE
+    if path.resolve() in seen or not path.is_file():
         return history
     meta = load_checkpoint(path).meta
     earlier = meta.get("recipe")
     if isinstance(earlier, dict):
         history.update({"command": command_line(earlier, base), "steps": meta.get("steps"),
                         "minutes": meta.get("minutes"),
-                        "started_from": started_from(earlier, base, seen | {path.resolve()})})
+                        "started_from": started_from(earlier, base, seen | {path.resolve()}, replaced)})
     return clean({key: value for key, value in history.items() if value is not None})
 
 
-def style_metadata(style: str, meta: dict, quality: dict, base: Path = REPO) -> dict:
+def style_metadata(style: str, meta: dict, quality: dict, base: Path = REPO, shipped: Path | None = None) -> dict:
+    """`shipped`: the file this metadata will sit beside, if it replaces one a run started from."""
     info = STYLES[style]
     recipe = meta["recipe"]
     run = {"command": command_line(recipe, base), "steps": meta["steps"], "minutes": meta["minutes"],
            "finished": meta.get("final", False), "machine": MACHINE}
-    history = started_from(recipe, base)
+    history = started_from(recipe, base, replaced=frozenset({shipped.resolve()}) if shipped else frozenset())
     if history is not None:
         run["started_from"] = history
     return {
@@ -267,8 +272,8 @@ def ship(style: str, checkpoint_path: Path, vgg_weights: Path, teacher_path: Pat
     checkpoint.meta.update({"style": style, "source_painting": STYLES[style]["painting"],
                             "licence": STYLES[style]["licence"], "quality": quality})
     checkpoint.meta = portable(checkpoint.meta, base)
-    metadata = style_metadata(style, checkpoint.meta, quality, base)
     shipped = models / f"{style}.npz"
+    metadata = style_metadata(style, checkpoint.meta, quality, base, shipped)
     with atomic_path(shipped) as npz_tmp, atomic_path(models / f"{style}.json") as json_tmp:
         save_checkpoint(checkpoint, npz_tmp, fp16=True)
         json_tmp.write_text(json.dumps(metadata, indent=2) + "\n")
