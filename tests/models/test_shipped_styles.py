@@ -383,7 +383,9 @@ def test_a_run_that_started_from_the_file_it_replaced_ends_the_chain_there(tmp_p
     recipe = {**config.recipe(), "init": "models/muse.npz"}  # as the shipped muse's recipe names it
     student.meta = {"steps": 255, "minutes": 2.0, "recipe": recipe, "final": True}
     save_checkpoint(student, shipped, fp16=True)
-    history = ship_style.started_from(recipe, base=tmp_path)
+    later_run = {**recipe, "out": "runs/longer/muse.npz"}
+    history = ship_style.started_from(later_run, base=tmp_path, replaced=frozenset({shipped.resolve()}))
     assert history["checkpoint"] == "models/muse.npz" and history["steps"] == 255
-    assert history["started_from"] == {"checkpoint": "models/muse.npz", "replaced": (
-        "this path held an earlier file when the run started; see git's history")}
+    assert history["replaced"] == ship_style.REPLACED_NOTE  # shipping the later run overwrites it
+    assert history["started_from"] == {"checkpoint": "models/muse.npz", "replaced": ship_style.REPLACED_NOTE}
+    assert "replaced" not in ship_style.started_from(later_run, base=tmp_path)
