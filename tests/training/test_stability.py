@@ -93,7 +93,7 @@ def test_the_shift_option_is_a_number_or_random_and_validation_judges_it(text, s
     assert parse_stability_shift(text) == shift
 
 
-def moves_seen(steps, seed=0) -> list[tuple[int, int]]:
+def moves_seen(steps, seed=0, move_step=None) -> list[tuple[int, int]]:
     """The (down, right) move of each step, read off an image whose pixels hold their row and column."""
     rows, columns = tf.meshgrid(tf.range(32.0), tf.range(32.0), indexing="ij")
     images = tf.stack([rows, columns, tf.zeros_like(rows)], axis=-1)[None]
@@ -104,7 +104,8 @@ def moves_seen(steps, seed=0) -> list[tuple[int, int]]:
         return moved
 
     for step in range(steps):
-        stability_loss(net, images, images, RANDOM_SHIFT, 0.0, seed, tf.constant(step, tf.int64), training=False)
+        stability_loss(net, images, images, RANDOM_SHIFT, 0.0, seed, tf.constant(step, tf.int64), training=False,
+                       move_step=move_step)
     return seen
 
 
@@ -127,3 +128,9 @@ def test_a_random_shift_keeps_the_window_a_multiple_of_four_and_a_pointwise_net_
     assert set(sizes) == {(12, 24)}
     assert loss(pointwise_net(), content(), shift=RANDOM_SHIFT) < 1e-10
     assert loss(grid_net(), content(), shift=RANDOM_SHIFT, step=3) > 1e-3
+
+
+def test_replicas_given_the_optimizer_step_move_their_crops_alike():
+    """Each replica draws its noise from its own step but its move from the shared one, as one device would."""
+    assert len(set(moves_seen(8, move_step=tf.constant(5, tf.int64)))) == 1
+    assert moves_seen(1, move_step=tf.constant(5, tf.int64)) == moves_seen(6)[5:]

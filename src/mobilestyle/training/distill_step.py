@@ -75,7 +75,7 @@ def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | Non
                 stability = stability_loss(student, content, produced, config.stability_shift,
                                            config.stability_noise, config.seed,
                                            replica_noise_step(optimizer.iterations, replicas),
-                                           training=batch_statistics)
+                                           training=batch_statistics, move_step=optimizer.iterations)
         total, terms, produced_gradient = loss_and_gradient(produced, target, target_features, feature_scales)
         gradients = tape.gradient(produced, student.trainable_variables, output_gradients=produced_gradient)
         if config.stability_weight:

@@ -223,7 +223,7 @@ def make_train_step(net: keras.Model, loss_net: LossNetwork, grams: dict, optimi
             if config.stability_weight:
                 stability = stability_loss(net, content, stylized, config.stability_shift, config.stability_noise,
                                            config.seed, replica_noise_step(optimizer.iterations, replicas),
-                                           training=True)
+                                           training=True, move_step=optimizer.iterations)
         total, terms, stylized_gradient = loss_and_gradient(stylized, content_targets, content_scale)
         gradients = tape.gradient(stylized, net.trainable_variables, output_gradients=stylized_gradient)
         if config.stability_weight:

@@ -40,14 +40,15 @@ def validate_stability(weight: float, shift: int | str, noise: float) -> None:
 
 
 def stability_loss(net: Callable, content: tf.Tensor, produced: tf.Tensor, shift: int | str, noise: float,
-                   seed: int, step: tf.Tensor, training: bool) -> tf.Tensor:
+                   seed: int, step: tf.Tensor, training: bool, move_step: tf.Tensor | None = None) -> tf.Tensor:
     """MSE (0..1 scale) between `net`'s output for `content` moved by `shift` px down and right, plus
     Gaussian noise of sigma `noise` (0..255, drawn from the stateless seed (seed, step)), and `produced`
     (the net's output for `content`) moved the same way.
 
-    `shift` "random" draws the move from (seed, step) too: 0-3 px down and 0-3 px right, never both 0,
-    so over the steps the net sees every phase of its stride-4 grid, where a fixed diagonal shift
-    teaches one. The moved window is the largest multiple of 4 px in each direction that fits the
+    `shift` "random" draws the move from (seed, `move_step`, default `step`): 0-3 px down and 0-3 px
+    right, never both 0, so over the steps the net sees every phase of its stride-4 grid, where a fixed
+    diagonal shift teaches one. Replicas pass the optimizer's step as `move_step`, so a mirrored run
+    moves its whole global batch the same way, as one device does. The moved window is the largest multiple of 4 px in each direction that fits the
     largest shift (H - 4 for the multiple-of-4 crops of both commands), so the net keeps its own size.
     Call it inside the gradient tape that records `produced`.
     """
@@ -57,7 +58,9 @@ def stability_loss(net: Callable, content: tf.Tensor, produced: tf.Tensor, shift
     height = (shape[1] - largest) // GRID * GRID
     width = (shape[2] - largest) // GRID * GRID
     if shift == RANDOM_SHIFT:
-        phase = tf.random.stateless_uniform([], step_seed + [1, 0], minval=1, maxval=GRID * GRID, dtype=tf.int32)
+        move_seed = tf.stack([tf.cast(seed, tf.int64) + 1,
+                              tf.cast(step if move_step is None else move_step, tf.int64)])
+        phase = tf.random.stateless_uniform([], move_seed, minval=1, maxval=GRID * GRID, dtype=tf.int32)
         down, right = phase // GRID, phase % GRID
     else:
         down, right = shift, shift
