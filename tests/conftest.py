@@ -1,6 +1,7 @@
 """Shared fixtures. Tests that need ../shared/data skip with a reason when it is absent, except in CI
 (`CI=true`, as scripts/ci_swift.sh reads it), which always has it: there a missing folder fails them."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -9,6 +10,14 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def load_script(path: Path, name: str):
+    """A standalone script of the repository (a benchmark, models/ship_style.py) loaded as a module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

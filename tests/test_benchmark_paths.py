@@ -1,24 +1,20 @@
 """The benchmark scripts record paths through mobilestyle.portable_paths: what they write (JSON, markdown,
 the command of a run) holds no absolute path of the machine, whatever paths they were given."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from mobilestyle.portable_paths import portable_words
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 from tests.models.test_shipped_styles import absolute_paths
 
 SHARED = REPO_ROOT.parent / "shared" / "data"
 
 
 def load_benchmark(name: str):
-    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", REPO_ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "benchmarks" / f"{name}.py", f"benchmark_{name}")
 
 
 def test_portable_words_makes_whole_words_and_values_after_equals_portable(tmp_path):

@@ -1,7 +1,6 @@
 """benchmarks/flicker.py's --label and --quality-from: what goes into the JSON's "labels", "quality" and
 "quality_source", and the one-line refusals, on small JSON files (no video, no net is run)."""
 
-import importlib.util
 import json
 import runpy
 import sys
@@ -9,7 +8,7 @@ import sys
 import pytest
 
 from mobilestyle.errors import UserError
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 
 SCRIPT = REPO_ROOT / "benchmarks" / "flicker.py"
 FIGURES = {"structure_psnr": 20.1644, "gram_distance": 1.104, "detail_ratio": 0.7024, "border": 5.1375,
@@ -18,10 +17,7 @@ FIGURES = {"structure_psnr": 20.1644, "gram_distance": 1.104, "detail_ratio": 0.
 
 @pytest.fixture(scope="module")
 def flicker():
-    spec = importlib.util.spec_from_file_location("benchmark_flicker", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "benchmark_flicker")
 
 
 def distill_report(folder, **eval_figures):

@@ -1,13 +1,12 @@
 """benchmarks/norm_comparison.py's layer listing on small exported nets: what the phone runs per norm kind."""
 
-import importlib.util
 
 import pytest
 
 from mobilestyle.export.coreml import export_coreml
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import random_checkpoint
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 
 SMALL = "blocks=1,width=0.25,norm={norm},upsample=nearest,padding=reflect,output=tanh150,out_norm=yes,eps=0.001"
 # conv1, conv2, conv3, res1_conv1, res1_conv2, up1, up2, out: each followed by a norm.
@@ -16,10 +15,7 @@ CONVS = 8
 
 @pytest.fixture(scope="module")
 def benchmark():
-    spec = importlib.util.spec_from_file_location("norm_comparison", REPO_ROOT / "benchmarks" / "norm_comparison.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "benchmarks" / "norm_comparison.py", "norm_comparison")
 
 
 def _export(norm: str, model_format: str, folder, name: str = "small"):

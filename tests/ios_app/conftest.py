@@ -1,20 +1,17 @@
 """Fixtures for the iOS app's consistency checks (fast, no network, no Swift toolchain)."""
 
-import importlib.util
 import sys
 
 import pytest
 
 from ios_app_paths import GENERATOR, REPO_ROOT
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope="session")
 def generator():
     """ios_app/tools/generate_contract_swift.py, loaded as a module (it is a standalone script)."""
-    spec = importlib.util.spec_from_file_location("generate_contract_swift", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(GENERATOR, "generate_contract_swift")
 
 
 @pytest.fixture(scope="session")

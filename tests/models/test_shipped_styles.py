@@ -3,7 +3,6 @@ absolute path of the machine it was made on; ship_style writes reproducible comm
 figures that `mobilestyle styles` shows."""
 
 import dataclasses
-import importlib.util
 import json
 import re
 import shlex
@@ -21,6 +20,7 @@ from mobilestyle.training import distill as distill_module
 from mobilestyle.training.distill import PRESETS, DistillConfig
 from mobilestyle.training.targets import stylize_frames
 from tests.cli.conftest import run_cli  # noqa: F401  (the fixture)
+from tests.conftest import REPO_ROOT, load_script
 from tests.training.synthetic import smooth_image, write_vgg_npz
 
 MODELS = shipped_models_dir()
@@ -39,10 +39,7 @@ VGG19_LAYERS = {"block1_conv1": (3, 64), "block1_conv2": (64, 64), "block2_conv1
 
 
 def load_ship_style():
-    spec = importlib.util.spec_from_file_location("ship_style", Path(__file__).resolve().parents[2] / "models/ship_style.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "models" / "ship_style.py", "ship_style")
 
 
 ship_style = load_ship_style()
