@@ -9,9 +9,13 @@ same DIS flow the measure uses, so part of its gain is by construction; read its
 
 With a teacher, every row also gets its detail ratio (mean |I - blur_1.5(I)| over the teacher's, as in
 `mobilestyle evaluate`), and `--teacher-blur SIGMA` adds rows for the teacher's own frames blurred by
-SIGMA: what blur alone buys in warping error at each level of detail. `--plot PNG` draws warping error
-against detail ratio, the blurred teachers as a curve and each net as a point; a student below that
-curve is steadier than a blur that keeps as much detail.
+SIGMA: what blur alone buys in warping error at each level of detail. Each student row then gets "x steadier
+than blur" ("steadier_than_blur" in the JSON): the warping error of the teacher blurred to the student's
+detail ratio (linear along the blurred rows and the teacher at 1.0) over the student's; left empty where
+the student's detail lies outside that curve (`mobilestyle.evaluation.clip_flicker`). `--plot PNG` draws
+warping error against detail ratio, the blurred teachers as a curve and each net as a point; a student
+below that curve is steadier than a blur that keeps as much detail. `benchmarks/flicker_styles.py` does
+the same for every shipped style's teacher and student.
 
 Usage:
     python benchmarks/flicker.py --video ../shared/data/video/slow_traffic_small.mp4 --frames 40 \\
@@ -44,21 +48,21 @@ import platform
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
-from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student, to_uint8
-from mobilestyle.flicker import FlowDamper, clip_flows, warping_error
-from mobilestyle.images import fit_frame
+from mobilestyle.evaluation.clip_flicker import Net, floor_row, measure_clip, read_frames
+from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student
+from mobilestyle.flicker import FlowDamper, PairFlow, clip_flows, warping_error
 from mobilestyle.portable_paths import portable_path
-from mobilestyle.training.quality import blur, detail
 
 REPO = Path(__file__).resolve().parents[1]
 QUALITY_FIGURES = ("structure_psnr", "gram_distance", "detail_ratio", "border", "psnr", "ssim")
+PROGRESS_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn())
 console = Console()
 
 
@@ -113,27 +117,28 @@ def model_notes(models: list[Path], label_words: list[str], quality_words: list[
     return {key: value for key, value in notes.items() if value}
 
 
-def read_frames(video: Path, start: int, count: int, stride: int, size: tuple[int, int]) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(video))
-    if not capture.isOpened():
-        raise UserError(f"cannot read {video}")
-    frames, index = [], 0
-    while len(frames) < count:
-        ok, bgr = capture.read()
-        if not ok:
-            break
-        if index >= start and (index - start) % stride == 0:
-            frames.append(fit_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), *size))
-        index += 1
-    capture.release()
-    if len(frames) < 2:
-        raise UserError(f"{video} has fewer than 2 frames from frame {start}")
-    return frames
-
-
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def damper_rows(label: str, frames: list[np.ndarray], outputs: list[np.ndarray], flows: list[PairFlow],
+                weights: list[float]) -> list[dict]:
+    """A row per FlowDamper weight for a student's frames, with the PSNR of the damped frames against its own."""
+    rows = []
+    for weight in weights:
+        damper = FlowDamper(weight)
+        damped = [damper(image, output) for image, output in zip(frames, outputs)]
+        score = warping_error(damped, flows)
+        rows.append({"row": f"{label} + FlowDamper({weight:g})", "warping_error": score.mean,
+                     "rms_grey": score.rms_grey_levels,
+                     "psnr_vs_undamped_db": float(np.mean([psnr(a, b) for a, b in zip(outputs[1:], damped[1:])]))})
+    return rows
+
+
+def optional(row: dict, key: str, form: str) -> str:
+    """A table cell: the row's `key` formatted, or empty where the row has none."""
+    return form.format(row[key]) if key in row else ""
 
 
 def plot_detail(rows: list[dict], floor: float, video: str, path: Path) -> None:
@@ -189,72 +194,44 @@ def main() -> None:
     notes = model_notes(args.model, args.label, args.quality_from)
 
     size = frame_size()
-    nets = []
+    teacher = None
     if args.teacher is not None:
-        teacher = load_teacher_net(args.teacher, size)
-        nets.append((f"teacher {portable_path(teacher.label, REPO)}", teacher.run, False))
-    nets += [(f"student {name}", style_student(name, size)[0].run, True) for name in args.style]
-    nets += [(f"student {path.name}", load_student(path, args.backend, size).run, True) for path in args.model]
-    if not nets:
+        teacher_net = load_teacher_net(args.teacher, size)
+        teacher = Net(f"teacher {portable_path(teacher_net.label, REPO)}", teacher_net.run)
+    students = [Net(f"student {name}", style_student(name, size)[0].run) for name in args.style]
+    students += [Net(f"student {path.name}", load_student(path, args.backend, size).run) for path in args.model]
+    if teacher is None and not students:
         raise SystemExit("give --teacher and/or --style / --model")
-    if (args.teacher_blur or args.plot) and args.teacher is None:
+    if (args.teacher_blur or args.plot) and teacher is None:
         raise SystemExit("--teacher-blur and --plot need --teacher")
 
     frames = read_frames(args.video, args.start, args.frames, args.stride, size)
     started = time.perf_counter()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn())
-    rows = []
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*PROGRESS_COLUMNS, console=console, transient=True) as progress:
         task = progress.add_task("optical flow", total=1)
         flows = clip_flows(frames)
         progress.advance(task)
-        floor = warping_error(frames, flows)
         coverage = float(np.mean([flow.coverage for flow in flows]))
-        rows.append({"row": "input (floor)", "warping_error": floor.mean, "rms_grey": floor.rms_grey_levels})
-        teacher_detail = None
-        for label, run, is_student in nets:
-            task = progress.add_task(label, total=len(frames))
-            outputs = []
-            for image in frames:
-                outputs.append(run(image))
-                progress.advance(task)
-            score = warping_error(outputs, flows)
-            mean_detail = float(np.mean([detail(output) for output in outputs]))
-            if not is_student:
-                teacher_detail = mean_detail
-                for sigma in args.teacher_blur:
-                    blurred = [to_uint8(blur(output, sigma)) for output in outputs]
-                    blurred_score = warping_error(blurred, flows)
-                    rows.append({"row": f"{label} blurred (sigma {sigma:g} px)", "kind": "blurred teacher",
-                                 "warping_error": blurred_score.mean, "rms_grey": blurred_score.rms_grey_levels,
-                                 "detail_ratio": float(np.mean([detail(b) for b in blurred])) / mean_detail})
-            rows.append({"row": label, "kind": "student" if is_student else "teacher", "warping_error": score.mean,
-                         "rms_grey": score.rms_grey_levels,
-                         **({"detail_ratio": mean_detail / teacher_detail} if teacher_detail else {})})
-            for weight in args.damper if is_student else []:
-                damper = FlowDamper(weight)
-                damped = [damper(image, output) for image, output in zip(frames, outputs)]
-                damped_score = warping_error(damped, flows)
-                rows.append({"row": f"{label} + FlowDamper({weight:g})", "warping_error": damped_score.mean,
-                             "rms_grey": damped_score.rms_grey_levels,
-                             "psnr_vs_undamped_db": float(np.mean([psnr(a, b) for a, b in zip(outputs[1:], damped[1:])]))})
+        rows = [floor_row(frames, flows)]
+        rows += measure_clip(frames, flows, teacher, students, args.teacher_blur, progress,
+                             lambda label, outputs: damper_rows(label, frames, outputs, flows, args.damper))
+    floor = rows[0]["warping_error"]
     seconds = time.perf_counter() - started
 
     print(f"\n{args.video.name}: frames {args.start}..{args.start + (len(frames) - 1) * args.stride} "
           f"(every {args.stride}), {len(frames) - 1} pairs at {size[0]}x{size[1]}; DIS flow (medium) on the input, "
           f"{100 * coverage:.1f}% of pixels pass the forward-backward check; {seconds:.0f} s on "
           f"{platform.machine()}\n")
-    print("| frames | warping error (x1e-3) | RMS (grey levels) | x floor | detail ratio | PSNR vs undamped |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| frames | warping error (x1e-3) | RMS (grey levels) | x floor | detail ratio | x steadier than blur "
+          "| PSNR vs undamped |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        ratio = row["warping_error"] / floor.mean
-        detail_text = f"{row['detail_ratio']:.2f}" if "detail_ratio" in row else ""
-        extra = f"{row['psnr_vs_undamped_db']:.2f} dB" if "psnr_vs_undamped_db" in row else ""
+        ratio = row["warping_error"] / floor
         print(f"| {row['row']} | {1000 * row['warping_error']:.3f} | {row['rms_grey']:.2f} | {ratio:.2f} "
-              f"| {detail_text} | {extra} |")
+              f"| {optional(row, 'detail_ratio', '{:.2f}')} | {optional(row, 'steadier_than_blur', '{:.2f}')} "
+              f"| {optional(row, 'psnr_vs_undamped_db', '{:.2f} dB')} |")
     if args.plot is not None:
-        plot_detail(rows, floor.mean, args.video.name, args.plot)
+        plot_detail(rows, floor, args.video.name, args.plot)
     if args.json is not None:
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps({"video": args.video.name, "start": args.start, "frames": len(frames),

@@ -1,14 +1,18 @@
 """benchmarks/flicker.py's --label and --quality-from: what goes into the JSON's "labels", "quality" and
-"quality_source", and the one-line refusals, on small JSON files (no video, no net is run)."""
+"quality_source", and the one-line refusals, on small JSON files (no video, no net is run); and its rows
+with fake nets on a tiny generated clip, "x steadier than blur" included."""
 
 import json
 import runpy
 import sys
 
+import numpy as np
 import pytest
 
 from mobilestyle.errors import UserError
+from mobilestyle.evaluation.evaluate import Student, Teacher
 from tests.conftest import REPO_ROOT, load_script
+from tests.media import write_clip
 
 SCRIPT = REPO_ROOT / "benchmarks" / "flicker.py"
 FIGURES = {"structure_psnr": 20.1644, "gram_distance": 1.104, "detail_ratio": 0.7024, "border": 5.1375,
@@ -97,3 +101,39 @@ def test_the_script_stops_with_one_line_before_running_anything_and_writes_nothi
     assert isinstance(stopped.value.code, str) and "\n" not in stopped.value.code
     assert stopped.value.code.startswith(f"cannot read {tmp_path / 'missing.json'}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_student_rows_get_x_steadier_than_blur_in_the_table_and_the_json(flicker, tmp_path, monkeypatch, capsys):
+    """A fake teacher paints a static pattern over the frame (it flickers); the fake student paints less of it."""
+    pattern = (np.indices((36, 64)).sum(0) % 2)[..., None] * 60.0
+
+    def painter(strength):
+        return lambda image: np.clip(image + strength * pattern, 0, 255).astype(np.uint8)
+
+    monkeypatch.setattr(flicker, "frame_size", lambda: (64, 36))
+    monkeypatch.setattr(flicker, "load_teacher_net", lambda path, size: Teacher("ml5:fake", "", "", painter(1.0)))
+    monkeypatch.setattr(flicker, "style_student",
+                        lambda name, size: (Student(name, name, "", "", painter(0.6)), None))
+    video = write_clip(tmp_path / "clip.mp4", frames=4, size=(64, 36), audio=False)
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), "--video", str(video), "--frames", "4", "--teacher", "fake",
+                                      "--teacher-blur", "0.5", "--teacher-blur", "1", "--style", "muse",
+                                      "--damper", "0.5", "--json", str(tmp_path / "flicker.json")])
+    flicker.main()
+    rows = json.loads((tmp_path / "flicker.json").read_text())["rows"]
+    assert [row["row"] for row in rows] == [
+        "input (floor)", "teacher ml5:fake blurred (sigma 0.5 px)", "teacher ml5:fake blurred (sigma 1 px)",
+        "teacher ml5:fake", "student muse", "student muse + FlowDamper(0.5)"]
+    assert [row["row"] for row in rows if "steadier_than_blur" in row] == ["student muse"]
+    student = rows[4]
+    assert rows[2]["detail_ratio"] < student["detail_ratio"] < 1
+    assert student["steadier_than_blur"] == pytest.approx(flicker_curve_at(rows, student) / student["warping_error"])
+    table = capsys.readouterr().out
+    assert "| detail ratio | x steadier than blur | PSNR vs undamped |" in table
+    assert f"| {student['detail_ratio']:.2f} | {student['steadier_than_blur']:.2f} |  |" in table
+
+
+def flicker_curve_at(rows, student):
+    """The blurred teachers' and the teacher's warping error, linear in the detail ratio, at the student's."""
+    curve = sorted((row["detail_ratio"], row["warping_error"]) for row in rows
+                   if row.get("kind") in ("teacher", "blurred teacher"))
+    return np.interp(student["detail_ratio"], *zip(*curve))
