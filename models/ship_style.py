@@ -194,14 +194,25 @@ def raw_teacher_scores(student: Student, content: np.ndarray, teacher_path: Path
 REPLACED_NOTE = "this path now holds a later file (the run's own result was shipped over it); see git's history"
 
 
+def recorded_links(metadata: dict | None) -> dict[str, dict]:
+    """Each link of a shipped style's recorded chain (`recipe.started_from`...), by its checkpoint's path."""
+    links, link = {}, (metadata or {}).get("recipe", {}).get("started_from")
+    while isinstance(link, dict) and isinstance(link.get("checkpoint"), str):
+        links.setdefault(link["checkpoint"], link)
+        link = link.get("started_from")
+    return links
+
+
 def started_from(recipe: dict, base: Path = REPO, seen: frozenset = frozenset(),
-                 replaced: frozenset = frozenset()) -> dict | None:
+                 replaced: frozenset = frozenset(), recorded: dict[str, dict] | None = None) -> dict | None:
     """Where a run that continued a checkpoint (`--init FILE.npz`) started: that file's own recipe, steps and
     minutes, and where it started in turn, so that the chain of commands reproduces the shipped file.
 
     A run may start from the file it then replaces (`--init models/muse.npz`, shipped back to
     models/muse.npz): such a link is marked, since the path no longer holds that file (`replaced`: the
-    files this shipping overwrites), and the chain stops where a path comes round again."""
+    files this shipping overwrites), and the chain stops where a path comes round again. A file no longer on
+    this machine (runs/ is not kept between machines) takes its link from `recorded`, the chain the shipped
+    style's metadata already holds (`recorded_links`), so a re-shipping keeps the older commands."""
     init = recipe.get("init")
     if not isinstance(init, str) or not init.endswith(".npz"):
         return None
@@ -209,24 +220,29 @@ def started_from(recipe: dict, base: Path = REPO, seen: frozenset = frozenset(),
     history = {"checkpoint": portable_path(path, base)}
     if path.resolve() in seen | replaced:
         history["replaced"] = REPLACED_NOTE
-    if path.resolve() in seen or not path.is_file():
+    if path.resolve() in seen:
         return history
+    if not path.is_file():
+        return (recorded or {}).get(history["checkpoint"], history)
     meta = load_checkpoint(path).meta
     earlier = meta.get("recipe")
     if isinstance(earlier, dict):
         history.update({"command": command_line(earlier, base), "steps": meta.get("steps"),
                         "minutes": meta.get("minutes"),
-                        "started_from": started_from(earlier, base, seen | {path.resolve()}, replaced)})
+                        "started_from": started_from(earlier, base, seen | {path.resolve()}, replaced, recorded)})
     return clean({key: value for key, value in history.items() if value is not None})
 
 
-def style_metadata(style: str, meta: dict, quality: dict, base: Path = REPO, shipped: Path | None = None) -> dict:
-    """`shipped`: the file this metadata will sit beside, if it replaces one a run started from."""
+def style_metadata(style: str, meta: dict, quality: dict, base: Path = REPO, shipped: Path | None = None,
+                   recorded: dict[str, dict] | None = None) -> dict:
+    """`shipped`: the file this metadata will sit beside, if it replaces one a run started from; `recorded`:
+    the links of the metadata it replaces (`recorded_links`)."""
     info = STYLES[style]
     recipe = meta["recipe"]
     run = {"command": command_line(recipe, base), "steps": meta["steps"], "minutes": meta["minutes"],
            "finished": meta.get("final", False), "machine": MACHINE}
-    history = started_from(recipe, base, replaced=frozenset({shipped.resolve()}) if shipped else frozenset())
+    history = started_from(recipe, base, replaced=frozenset({shipped.resolve()}) if shipped else frozenset(),
+                           recorded=recorded)
     if history is not None:
         run["started_from"] = history
     return {
@@ -273,7 +289,9 @@ def ship(style: str, checkpoint_path: Path, vgg_weights: Path, teacher_path: Pat
                             "licence": STYLES[style]["licence"], "quality": quality})
     checkpoint.meta = portable(checkpoint.meta, base)
     shipped = models / f"{style}.npz"
-    metadata = style_metadata(style, checkpoint.meta, quality, base, shipped)
+    previous = models / f"{style}.json"
+    recorded = recorded_links(json.loads(previous.read_text())) if previous.is_file() else {}
+    metadata = style_metadata(style, checkpoint.meta, quality, base, shipped, recorded)
     with atomic_path(shipped) as npz_tmp, atomic_path(models / f"{style}.json") as json_tmp:
         save_checkpoint(checkpoint, npz_tmp, fp16=True)
         json_tmp.write_text(json.dumps(metadata, indent=2) + "\n")

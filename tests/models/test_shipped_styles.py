@@ -369,6 +369,11 @@ def test_a_continued_run_records_the_chain_of_runs_it_started_from(tmp_path):
     assert ship_style.started_from(load_checkpoint(first).meta["recipe"], base=tmp_path) is None
     second.unlink()
     assert ship_style.started_from(third_recipe, base=tmp_path) == {"checkpoint": "runs/second/second.npz"}
+    shipped_before = {"recipe": {"command": "...", "started_from": history}}
+    recorded = ship_style.recorded_links(shipped_before)
+    assert set(recorded) == {"runs/second/second.npz", "runs/first/first.npz"}
+    assert ship_style.started_from(third_recipe, base=tmp_path, recorded=recorded) == history
+    assert ship_style.recorded_links(None) == {} and ship_style.recorded_links({"recipe": {}}) == {}
 
 
 def test_a_run_that_started_from_the_file_it_replaced_ends_the_chain_there(tmp_path):
