@@ -193,6 +193,10 @@ def main() -> None:
     args = parser.parse_args()
     notes = model_notes(args.model, args.label, args.quality_from)
 
+    if args.teacher is None and not (args.style or args.model):
+        raise SystemExit("give --teacher and/or --style / --model")
+    if (args.teacher_blur or args.plot) and args.teacher is None:
+        raise SystemExit("--teacher-blur and --plot need --teacher")
     size = frame_size()
     teacher = None
     if args.teacher is not None:
@@ -200,10 +204,6 @@ def main() -> None:
         teacher = Net(f"teacher {portable_path(teacher_net.label, REPO)}", teacher_net.run)
     students = [Net(f"student {name}", style_student(name, size)[0].run) for name in args.style]
     students += [Net(f"student {path.name}", load_student(path, args.backend, size).run) for path in args.model]
-    if teacher is None and not students:
-        raise SystemExit("give --teacher and/or --style / --model")
-    if (args.teacher_blur or args.plot) and teacher is None:
-        raise SystemExit("--teacher-blur and --plot need --teacher")
 
     frames = read_frames(args.video, args.start, args.frames, args.stride, size)
     started = time.perf_counter()

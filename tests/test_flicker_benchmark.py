@@ -103,6 +103,19 @@ def test_the_script_stops_with_one_line_before_running_anything_and_writes_nothi
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("options, message", [
+    ([], "give --teacher and/or --style / --model"),
+    (["--model", "muse.npz", "--teacher-blur", "1"], "--teacher-blur and --plot need --teacher"),
+])
+def test_missing_nets_stop_the_script_before_any_net_is_loaded(options, message, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), "--video", str(tmp_path / "clip.mp4"), *options])
+    monkeypatch.setattr("mobilestyle.evaluation.evaluate.load_student",
+                        lambda *args: pytest.fail("a net was loaded before the options were checked"))
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_path(str(SCRIPT), run_name="__main__")
+    assert stopped.value.code == message
+
+
 def test_student_rows_get_x_steadier_than_blur_in_the_table_and_the_json(flicker, tmp_path, monkeypatch, capsys):
     """A fake teacher paints a static pattern over the frame (it flickers); the fake student paints less of it."""
     pattern = (np.indices((36, 64)).sum(0) % 2)[..., None] * 60.0
