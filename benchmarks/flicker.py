@@ -50,7 +50,6 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
@@ -58,11 +57,10 @@ from mobilestyle.evaluation.clip_flicker import Net, floor_row, measure_clip, re
 from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student
 from mobilestyle.flicker import FlowDamper, PairFlow, clip_flows, warping_error
 from mobilestyle.portable_paths import portable_path
+from mobilestyle.progress import eta_progress
 
 REPO = Path(__file__).resolve().parents[1]
 QUALITY_FIGURES = ("structure_psnr", "gram_distance", "detail_ratio", "border", "psnr", "ssim")
-PROGRESS_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn())
 console = Console()
 
 
@@ -207,7 +205,7 @@ def main() -> None:
 
     frames = read_frames(args.video, args.start, args.frames, args.stride, size)
     started = time.perf_counter()
-    with Progress(*PROGRESS_COLUMNS, console=console, transient=True) as progress:
+    with eta_progress(console) as progress:
         task = progress.add_task("optical flow", total=1)
         flows = clip_flows(frames)
         progress.advance(task)

@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from mobilestyle.errors import UserError
 from mobilestyle.evaluation.clip_flicker import (STUDENT, TEACHER, Net, blur_curve, floor_row, measure_clip,
@@ -41,14 +40,13 @@ from mobilestyle.evaluation.evaluate import frame_size, load_teacher_net, style_
 from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.flicker import clip_flows
 from mobilestyle.portable_paths import portable, portable_path
+from mobilestyle.progress import eta_progress
 from mobilestyle.styles import TEACHER_FOLDERS, find_style, teacher_folder
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = REPO.parent / "shared" / "data" / "teachers" / "ml5"
 DEFAULT_BLURS = (0.5, 0.75, 1.0)
 OUTSIDE_CURVE = "outside the blur curve"
-PROGRESS_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn())
 console = Console()
 
 
@@ -173,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     summaries = []
-    with Progress(*PROGRESS_COLUMNS, console=console, transient=True) as progress:
+    with eta_progress(console) as progress:
         overall = progress.add_task("styles", total=len(sources))
         task = progress.add_task("optical flow", total=1)
         flows = clip_flows(frames)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress
 
 from mobilestyle.errors import UserError
 from mobilestyle.evaluation.evaluate import (BLURRED, PHOTO, SHIFTED, Student, Teacher, calibration_scores,
@@ -46,6 +46,7 @@ from mobilestyle.evaluation.report import clean, style_quality
 from mobilestyle.files import atomic_path
 from mobilestyle.networks.checkpoint import as_float16, load_checkpoint, save_checkpoint
 from mobilestyle.portable_paths import portable, portable_path
+from mobilestyle.progress import eta_progress
 from mobilestyle.styles import SHIFTED_CALIBRATION, teacher_folder
 from mobilestyle.training.distill import DistillConfig, work_dir
 from mobilestyle.training.quality import CALIBRATION_BLUR_SIGMA, blur, grams, mean_scores, score
@@ -275,9 +276,7 @@ def ship(style: str, checkpoint_path: Path, vgg_weights: Path, teacher_path: Pat
     if teacher_path is not None:
         teacher = load_teacher_net(teacher_path, size, int(full_recipe(recipe)["teacher_pad"]))
         check_teacher(teacher, content[0], target[0], portable_path(recipe["teacher"], base))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with eta_progress(console) as progress:
         quality = measure_quality(student, content, target, network, teacher, progress)
         if teacher_path is not None:
             quality["against_raw_teacher"] = raw_teacher_scores(student, content, teacher_path, network, progress)

@@ -40,11 +40,9 @@ def evaluate(
     input, and a sigma-2 blur of the teacher's frame; the photo itself is a row for context. Writes
     OUT/report.json and OUT/grid.png (photo | teacher | students, then 100% crops).
     """
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
-
     from mobilestyle.errors import UserError
     from mobilestyle.evaluation import report as reporting
+    from mobilestyle.progress import eta_progress
     from mobilestyle.evaluation.evaluate import (describe_path, evaluate as run_evaluation, frame_size,
                                                  load_student, load_teacher_net, style_student, unique_labels)
     from mobilestyle.training.frames import evenly_spaced, list_photos, load_frames
@@ -81,9 +79,7 @@ def evaluate(
     console.print(f"teacher {teacher_net.label} ({padding}); {len(students)} student(s); {len(paths)} photos at "
                   f"{size[0]}x{size[1]}; texture by {network.describe()}")
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with eta_progress(console) as progress:
         evaluation = run_evaluation(students, teacher_net, frames, [describe_path(p) for p in paths],
                                     network, progress)
     report = reporting.build_report(evaluation, photos, network)

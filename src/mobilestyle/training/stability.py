@@ -48,8 +48,9 @@ def stability_loss(net: Callable, content: tf.Tensor, produced: tf.Tensor, shift
     `shift` "random" draws the move from (seed, `move_step`, default `step`): 0-3 px down and 0-3 px
     right, never both 0, so over the steps the net sees every phase of its stride-4 grid, where a fixed
     diagonal shift teaches one. Replicas pass the optimizer's step as `move_step`, so a mirrored run
-    moves its whole global batch the same way, as one device does. The moved window is the largest multiple of 4 px in each direction that fits the
-    largest shift (H - 4 for the multiple-of-4 crops of both commands), so the net keeps its own size.
+    moves its whole global batch the same way, as one device does. The moved window is the largest multiple
+    of 4 px in each direction that fits the largest shift (H - 4 for the multiple-of-4 crops of both
+    commands), so the net keeps its own size.
     Call it inside the gradient tape that records `produced`.
     """
     shape = tf.shape(content)
