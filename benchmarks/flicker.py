@@ -11,8 +11,9 @@ With a teacher, every row also gets its detail ratio (mean |I - blur_1.5(I)| ove
 `mobilestyle evaluate`), and `--teacher-blur SIGMA` adds rows for the teacher's own frames blurred by
 SIGMA: what blur alone buys in warping error at each level of detail. Each student row then gets "x steadier
 than blur" ("steadier_than_blur" in the JSON): the warping error of the teacher blurred to the student's
-detail ratio (linear along the blurred rows and the teacher at 1.0) over the student's; left empty where
-the student's detail lies outside that curve (`mobilestyle.evaluation.clip_flicker`). `--plot PNG` draws
+detail ratio (linear along the blurred rows and the teacher at 1.0) over the student's; "≥ X" for a student
+sharper than its teacher (the teacher's warping error over its own, "steadier_than_blur_at_least": a lower
+bound), empty for one blurrier than the blurriest row (`mobilestyle.evaluation.clip_flicker`). `--plot PNG` draws
 warping error against detail ratio, the blurred teachers as a curve and each net as a point; a student
 below that curve is steadier than a blur that keeps as much detail. `benchmarks/flicker_styles.py` does
 the same for every shipped style's teacher and student.
@@ -53,7 +54,7 @@ from rich.console import Console
 
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
-from mobilestyle.evaluation.clip_flicker import Net, floor_row, measure_clip, read_frames
+from mobilestyle.evaluation.clip_flicker import Net, floor_row, measure_clip, read_frames, steadier_text
 from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student
 from mobilestyle.flicker import FlowDamper, PairFlow, clip_flows, warping_error
 from mobilestyle.portable_paths import portable_path
@@ -226,7 +227,7 @@ def main() -> None:
     for row in rows:
         ratio = row["warping_error"] / floor
         print(f"| {row['row']} | {1000 * row['warping_error']:.3f} | {row['rms_grey']:.2f} | {ratio:.2f} "
-              f"| {optional(row, 'detail_ratio', '{:.2f}')} | {optional(row, 'steadier_than_blur', '{:.2f}')} "
+              f"| {optional(row, 'detail_ratio', '{:.2f}')} | {steadier_text(row)} "
               f"| {optional(row, 'psnr_vs_undamped_db', '{:.2f} dB')} |")
     if args.plot is not None:
         plot_detail(rows, floor, args.video.name, args.plot)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mobilestyle.evaluation.clip_flicker import (Net, add_steadier_than_blur, blur_curve, measure_clip,
-                                                 steadier_than_blur)
+                                                 steadier_text, steadier_than_blur, steadier_than_sharpest)
 from mobilestyle.flicker import clip_flows
 from tests.media import clip_frame
 
@@ -45,6 +45,22 @@ def test_outside_the_curve_there_is_no_figure_rather_than_an_extrapolated_one():
     assert steadier_than_blur(CURVE, 1.01, 1.0e-3) is None
 
 
+def test_a_student_sharper_than_the_teacher_gets_the_teacher_s_error_over_its_own_as_a_lower_bound():
+    assert steadier_than_sharpest(CURVE, 1.2, 2.0e-3) == pytest.approx(3.0)
+    assert steadier_than_sharpest(CURVE, 1.2, 12.0e-3) == pytest.approx(0.5)  # flickers more: below 1
+    assert steadier_than_sharpest(CURVE[::-1], 1.2, 2.0e-3) == pytest.approx(3.0)
+    assert steadier_than_sharpest(CURVE, 1.0, 2.0e-3) is None  # at the teacher's detail: inside the curve
+    assert steadier_than_sharpest(CURVE, 0.1, 2.0e-3) is None  # blurrier than the curve: no bound either way
+    assert steadier_than_sharpest(CURVE[-1:], 1.2, 2.0e-3) is None
+    assert steadier_than_sharpest(CURVE, 1.2, 0.0) is None
+
+
+def test_the_table_cell_gives_the_figure_the_bound_or_the_caller_s_text():
+    assert steadier_text({"steadier_than_blur": 1.934}) == "1.93"
+    assert steadier_text({"steadier_than_blur_at_least": 1.273}, "outside") == "≥ 1.27"
+    assert steadier_text({}, "outside") == "outside" and steadier_text({}) == ""
+
+
 def test_a_curve_of_one_point_or_a_student_without_error_gives_no_figure():
     assert steadier_than_blur(CURVE[-1:], 1.0, 1.0e-3) is None
     assert steadier_than_blur(CURVE, 0.5, 0.0) is None
@@ -58,7 +74,7 @@ def test_the_curve_s_points_may_come_in_any_order_and_a_rising_curve_gives_a_ris
     assert figures[0] == pytest.approx(1.0) and figures[-1] == pytest.approx(6.0)
 
 
-def test_only_students_inside_the_curve_get_the_figure():
+def test_only_students_inside_the_curve_get_the_figure_and_only_sharper_ones_the_bound():
     rows = [{"row": "input (floor)", "warping_error": 0.1e-3},
             {"row": "t blurred", "kind": "blurred teacher", "warping_error": 2.0e-3, "detail_ratio": 0.5},
             {"row": "t", "kind": "teacher", "warping_error": 6.0e-3, "detail_ratio": 1.0},
@@ -68,13 +84,14 @@ def test_only_students_inside_the_curve_get_the_figure():
     add_steadier_than_blur(rows)
     assert blur_curve(rows) == [(0.5, 2.0e-3), (1.0, 6.0e-3)]
     assert [row.get("steadier_than_blur") for row in rows] == [None, None, None, pytest.approx(4.0), None, None]
+    assert [row.get("steadier_than_blur_at_least") for row in rows] == [None] * 4 + [pytest.approx(6.0), None]
 
 
 def test_without_a_blurred_teacher_no_student_gets_the_figure():
     rows = [{"row": "t", "kind": "teacher", "warping_error": 6.0e-3, "detail_ratio": 1.0},
             {"row": "s", "kind": "student", "warping_error": 1.0e-3, "detail_ratio": 1.0}]
     add_steadier_than_blur(rows)
-    assert "steadier_than_blur" not in rows[1]
+    assert "steadier_than_blur" not in rows[1] and "steadier_than_blur_at_least" not in rows[1]
 
 
 def test_measure_clip_gives_blurred_teachers_then_the_teacher_then_each_student_with_its_extras(clip):

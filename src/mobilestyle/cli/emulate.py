@@ -121,9 +121,9 @@ def emulate(
         write_stats(summary, stats)
     console.print(_summary_table(summary))
     if record is not None:
-        console.print(f"wrote {record}")
+        console.print(f"wrote {record}", soft_wrap=True)
     if stats is not None:
-        console.print(f"wrote {stats}")
+        console.print(f"wrote {stats}", soft_wrap=True)
 
 
 def _device_clock(webcam: bool, desktop_clock: bool, device: str | None, latency_ms: float | None,

@@ -97,4 +97,4 @@ def evaluate(
         table.add_row(title, *cells)
     console.print(table)
     console.print(reporting.SUMMARY_NOTE, highlight=False)
-    console.print(f"wrote {report_path} and {grid_path} ({evaluation.seconds} s)")
+    console.print(f"wrote {report_path} and {grid_path} ({evaluation.seconds} s)", soft_wrap=True)

@@ -88,4 +88,4 @@ def stylize_by_optimization(images: list[Path], style_image: Optional[Path], out
                              size or DEFAULT_SIZE, max_frames=max_frames, console=console)
     seconds = sum(frame.seconds for frame in result.frames)
     console.print(f"wrote {len(result.frames)} image(s) to {out} in {seconds / 60:.1f} min; loss "
-                  f"{result.frames[0].initial_loss:.3f} -> {result.frames[0].final_loss:.3f} on the first")
+                  f"{result.frames[0].initial_loss:.3f} -> {result.frames[0].final_loss:.3f} on the first", soft_wrap=True)

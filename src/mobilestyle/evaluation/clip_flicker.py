@@ -8,10 +8,15 @@ sigma adds a row for the teacher's own frames blurred by it: what blur alone buy
 level of detail. Those rows and the teacher itself (detail 1.0) make the blur curve; a student's
 "steadier_than_blur" is the curve's warping error at the student's detail ratio (linear interpolation)
 over the student's warping error: how many times steadier it is than a blur of the teacher that keeps as
-much detail. A student whose detail lies outside the curve gets none: the curve is not extrapolated.
+much detail. A student whose detail lies outside the curve gets none: the curve is not extrapolated. A
+student sharper than the curve's sharpest point (the teacher) gets "steadier_than_blur_at_least" instead:
+that point's warping error over the student's. No blur of the teacher keeps more detail than the teacher,
+and along the curve less detail means less warping error, so the figure at the student's detail could only
+be larger.
 
 A row is a dict: "row" (its label), "kind" ("teacher", "blurred teacher", "student"; the input's floor row
-has none), "warping_error", "rms_grey", and where they apply "detail_ratio" and "steadier_than_blur".
+has none), "warping_error", "rms_grey", and where they apply "detail_ratio" and "steadier_than_blur" (or
+"steadier_than_blur_at_least").
 """
 
 from __future__ import annotations
@@ -124,14 +129,38 @@ def steadier_than_blur(curve: list[tuple[float, float]], detail_ratio: float, er
     return float(np.interp(detail_ratio, details, errors)) / error
 
 
+def steadier_than_sharpest(curve: list[tuple[float, float]], detail_ratio: float, error: float) -> float | None:
+    """For a student with more detail than the curve's sharpest point: that point's warping error over
+    `error`, a lower bound on "x steadier than blur" there. None for a student inside the curve, a curve of
+    fewer than two points, or an `error` not above 0."""
+    if len(curve) < 2 or not error > 0:
+        return None
+    sharpest_detail, sharpest_error = max(curve)
+    return sharpest_error / error if detail_ratio > sharpest_detail else None
+
+
 def add_steadier_than_blur(rows: list[dict]) -> None:
-    """Give every student row with a detail ratio inside the blur curve its "steadier_than_blur" (in place)."""
+    """Give every student row with a detail ratio inside the blur curve its "steadier_than_blur", and every
+    one sharper than the curve its "steadier_than_blur_at_least" (in place)."""
     curve = blur_curve(rows)
     for row in rows:
         if row.get("kind") == STUDENT and "detail_ratio" in row:
             ratio = steadier_than_blur(curve, row["detail_ratio"], row["warping_error"])
             if ratio is not None:
                 row["steadier_than_blur"] = ratio
+            bound = steadier_than_sharpest(curve, row["detail_ratio"], row["warping_error"])
+            if bound is not None:
+                row["steadier_than_blur_at_least"] = bound
+
+
+def steadier_text(figures: dict, outside: str = "") -> str:
+    """"x steadier than blur" as a table cell: "1.93", "≥ 1.27" for a student sharper than the curve, or
+    `outside` where there is no figure."""
+    if "steadier_than_blur" in figures:
+        return f"{figures['steadier_than_blur']:.2f}"
+    if "steadier_than_blur_at_least" in figures:
+        return f"≥ {figures['steadier_than_blur_at_least']:.2f}"
+    return outside
 
 
 def measure_clip(frames: list[np.ndarray], flows: list[PairFlow], teacher: Net | None, students: list[Net],
