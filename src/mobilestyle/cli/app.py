@@ -4,8 +4,8 @@ import importlib
 import sys
 
 import typer
-from rich.console import Console
 
+from mobilestyle.cli.console import err_console
 from mobilestyle.errors import UserError
 
 app = typer.Typer(
@@ -15,7 +15,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
 
 COMMAND_MODULES = ("core", "training", "train", "prune", "build", "emulate", "evaluate")
 
@@ -36,7 +35,7 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]")

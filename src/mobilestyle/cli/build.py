@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from mobilestyle.cli.app import app
+from mobilestyle.cli.console import console
 
-console = Console()
 PARITY_LIMIT = 1.5
 
 
@@ -136,10 +135,10 @@ def build(
     with atomic_path(report_path) as tmp:
         tmp.write_text(json.dumps(portable(report), indent=2) + "\n")
     for path in (result.model_path, result.contract_path, sample_path, report_path):
-        console.print(f"wrote {path}", soft_wrap=True)
+        console.print(f"wrote {path}")
     if app_models is not None:
         _copy_into(app_models, [result.model_path, result.contract_path])
-        console.print(f"copied {result.model_path.name} and {result.contract_path.name} into {app_models}", soft_wrap=True)
+        console.print(f"copied {result.model_path.name} and {result.contract_path.name} into {app_models}")
     quality = report["quality_vs_teacher"]
     quality_text = ""
     if isinstance(quality, dict) and _figure(quality.get("structure_psnr"), ".2f"):

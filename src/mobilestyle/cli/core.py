@@ -4,13 +4,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from mobilestyle import frame
 from mobilestyle.cli.app import app
+from mobilestyle.cli.console import console
 
-console = Console()
 
 ArchOption = Annotated[Optional[str], typer.Option(
     "--arch", help="Architecture, e.g. 'blocks=3,widths=32/64/128,conv=separable,norm=instance,"
@@ -89,8 +88,8 @@ def export(
     with console.status("converting to Core ML..."):
         result = export_coreml(ckpt, out, name or default_name(ckpt, checkpoint), model_format, fp16, resize)
     console.print(f"wrote {result.model_path} ({result.file_bytes / 1e6:.2f} MB{', fp16 weights' if fp16 else ''}, "
-                  f"{result.model_format}, spec v{result.specification_version}, iOS {result.minimum_ios}+)", soft_wrap=True)
-    console.print(f"wrote {result.contract_path}", soft_wrap=True)
+                  f"{result.model_format}, spec v{result.specification_version}, iOS {result.minimum_ios}+)")
+    console.print(f"wrote {result.contract_path}")
     console.print(f"{result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC per frame")
 
 
@@ -159,7 +158,7 @@ def stylize(
         for image, frame_rgb in zip(images, frames):
             path = save_png(runner.run(frame_rgb), out / f"{image.stem}.png")
             progress.advance(task)
-            console.print(f"wrote {path}", soft_wrap=True)
+            console.print(f"wrote {path}")
 
 
 def _stylize_videos(videos: list[Path], runner, out: Path) -> None:
@@ -179,4 +178,4 @@ def _stylize_videos(videos: list[Path], runner, out: Path) -> None:
                                    lambda done, total: progress.update(task, completed=done, total=total or None))
         sound = f", {result.audio_packets} audio packets copied" if result.source.audio else ", no audio"
         console.print(f"wrote {result.path} ({result.frames} frames at {float(result.source.rate):.2f} fps{sound})",
-                      highlight=False, soft_wrap=True)
+                      highlight=False)

@@ -5,14 +5,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from mobilestyle import frame
 from mobilestyle.cli.app import app
+from mobilestyle.cli.console import console
 
-console = Console()
 
 
 @app.command()
@@ -121,9 +120,9 @@ def emulate(
         write_stats(summary, stats)
     console.print(_summary_table(summary))
     if record is not None:
-        console.print(f"wrote {record}", soft_wrap=True)
+        console.print(f"wrote {record}")
     if stats is not None:
-        console.print(f"wrote {stats}", soft_wrap=True)
+        console.print(f"wrote {stats}")
 
 
 def _device_clock(webcam: bool, desktop_clock: bool, device: str | None, latency_ms: float | None,

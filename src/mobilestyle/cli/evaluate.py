@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from mobilestyle.cli.app import app
+from mobilestyle.cli.console import console
 
-console = Console()
 
 
 @app.command()
@@ -97,4 +96,4 @@ def evaluate(
         table.add_row(title, *cells)
     console.print(table)
     console.print(reporting.SUMMARY_NOTE, highlight=False)
-    console.print(f"wrote {report_path} and {grid_path} ({evaluation.seconds} s)", soft_wrap=True)
+    console.print(f"wrote {report_path} and {grid_path} ({evaluation.seconds} s)")

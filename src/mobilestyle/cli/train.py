@@ -76,16 +76,15 @@ def train(
 def stylize_by_optimization(images: list[Path], style_image: Optional[Path], out: Path, iterations: Optional[int],
                             vgg_weights: Optional[Path], size: Optional[int], max_frames: Optional[int]) -> None:
     """`stylize --method optimize`: Gatys et al.'s optimization of each image or clip frame."""
-    from rich.console import Console
+    from mobilestyle.cli.console import console
 
     from mobilestyle.errors import UserError
     from mobilestyle.training.optimize import DEFAULT_ITERATIONS, DEFAULT_SIZE, optimize_images
 
     if style_image is None:
         raise UserError("--method optimize needs --style-image PAINTING")
-    console = Console()
     result = optimize_images(style_image, images, out, iterations or DEFAULT_ITERATIONS, vgg_weights,
                              size or DEFAULT_SIZE, max_frames=max_frames, console=console)
     seconds = sum(frame.seconds for frame in result.frames)
     console.print(f"wrote {len(result.frames)} image(s) to {out} in {seconds / 60:.1f} min; loss "
-                  f"{result.frames[0].initial_loss:.3f} -> {result.frames[0].final_loss:.3f} on the first", soft_wrap=True)
+                  f"{result.frames[0].initial_loss:.3f} -> {result.frames[0].final_loss:.3f} on the first")
