@@ -23,14 +23,11 @@ Structure (always, unless --skip-structure; random weights, `random_checkpoint(s
   astronaut photo, with the fp16 criterion of tests/runner/test_exported_parity.py (mean < 1, max < 8);
 - desktop latency of the batch- and instance-norm files with the runner, per backend and format: warm-up,
   then the two timed in turn (interleaved rounds, so a load change hits both alike), median each, IN/BN;
-- a what-if column, `instance-fused`: the same instance-norm net exported with its InstanceNorm layer
-  traced as `tf.nn.moments` + `tf.nn.batch_normalization` (patched in this process only, the shipped
-  code is unchanged). coremltools' fuse_layernorm_or_instancenorm pass recognises that form and emits
-  one `instance_norm` op / one NeuralNetwork `batchnorm` layer in instance mode per norm; the layer as
-  written in transformer_net.py is left decomposed into reductions and elementwise ops. Its parity is
-  checked against the unpatched Keras net. It is not timed: the runner translates `instance_norm` and
-  instance-mode `batchnorm` back into ONNX ReduceMean/Sub/Mul/Div/Sqrt ops (with a full-size Div), so
-  a desktop time would measure that translation, not the fused op a phone runs.
+- the instance-norm net's InstanceNorm layer is traced as `tf.nn.moments` + `tf.nn.batch_normalization`,
+  which coremltools' fuse_layernorm_or_instancenorm pass turns into one `instance_norm` op / one
+  NeuralNetwork `batchnorm` layer in instance mode per norm (`reduced_norms` lists any left decomposed).
+  The runner translates those back into ONNX ReduceMean/Sub/Mul/Div/Sqrt ops (with a full-size Div), so
+  the desktop time measures that translation, not the fused op a phone runs.
 
 Quality (with --teacher): students started from the teacher's weights (`teacher_init`) with no training;
 batch-norm statistics measured on whole frames by `norm_stats.fix_norm_statistics` (on `--calibration`
@@ -38,8 +35,9 @@ photos of the --photos folder that are not evaluated); instance norm needs none.
 teacher's frames (run on the frame reflect-padded by `TEACHER_PAD`, as distillation's targets) on
 `--count` evenly spaced --photos, with `mobilestyle.training.quality`'s measures (Gram distance with
 --vgg-weights). `--checkpoint-bn/--checkpoint-in` add rows for trained students. For every instance-norm
-row, the largest (x - mean)^2 an instance norm squares on those frames, against fp16's 65504: the
-decomposed form squares it in fp16 on the phone (ML program, FLOAT16 compute precision).
+row, the largest (x - mean)^2 an instance norm squares on those frames, against fp16's 65504, in the Keras
+net and after the export's rescaling (`mobilestyle.export.fp16_range`: a phone computing in fp16 would
+overflow on the first, not on the second).
 
 Outputs: OUT.json (a run keeps the other part's figures already there: --skip-structure adds quality
 only) and OUT.md, with the machine (CPU model from /proc/cpuinfo, core count, load average) and the
@@ -74,10 +72,8 @@ from mobilestyle.portable_paths import portable_path, portable_words
 REPO = Path(__file__).resolve().parents[1]
 ARCH = "blocks=3,widths=32/64/128,norm={norm},upsample=nearest,padding=reflect,output=tanh150,out_norm=yes,eps=0.001"
 NORMS = ("batch", "instance")
-FUSED = "instance-fused"
 FORMATS = ("neuralnetwork", "mlprogram")
 SEED = 7
-FP16_MAX = float(np.finfo(np.float16).max)
 # tests/runner/test_exported_parity.py, fp16 exports: mean and max |runner - Keras| on 0..255.
 PARITY_MEAN, PARITY_MAX = 1.0, 8.0
 # Layers / ops that only hold constants (weights, literals): listed, not counted as compute.
@@ -144,26 +140,6 @@ def arch(norm: str):
     return ArchSpec.parse(ARCH.format(norm=norm))
 
 
-@contextlib.contextmanager
-def fusable_instance_norm():
-    """Trace InstanceNorm as tf.nn.moments + tf.nn.batch_normalization, the form coremltools fuses (what-if)."""
-    import tensorflow as tf
-
-    from mobilestyle.networks.transformer_net import InstanceNorm
-
-    original = InstanceNorm.call
-
-    def call(self, x):
-        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-        return tf.nn.batch_normalization(x, mean, variance, self.beta, self.gamma, self.epsilon)
-
-    InstanceNorm.call = call
-    try:
-        yield
-    finally:
-        InstanceNorm.call = original
-
-
 def norm_layer_count(spec) -> tuple[int, int]:
     """(norm layers in the Keras net, activation elements they normalize per 853x480 frame)."""
     from mobilestyle.networks.transformer_net import build_transformer_net
@@ -174,19 +150,16 @@ def norm_layer_count(spec) -> tuple[int, int]:
 
 
 def export_all(work: Path, console) -> dict:
-    """Export the three nets in both formats; {net: {format: path}} and their random checkpoints."""
+    """Export both nets in both formats; {net: {format: path}} and their random checkpoints."""
     from mobilestyle.export.coreml import export_coreml
     from mobilestyle.networks.checkpoint import random_checkpoint
 
     checkpoints = {norm: random_checkpoint(arch(norm), seed=SEED) for norm in NORMS}
-    checkpoints[FUSED] = checkpoints["instance"]
     paths: dict = {}
     for net, checkpoint in checkpoints.items():
         for model_format in FORMATS:
             started = time.monotonic()
-            context = fusable_instance_norm() if net == FUSED else contextlib.nullcontext()
-            with context:
-                result = export_coreml(checkpoint, work, f"{net}-{model_format}", model_format=model_format, fp16=True)
+            result = export_coreml(checkpoint, work, f"{net}-{model_format}", model_format=model_format, fp16=True)
             paths.setdefault(net, {})[model_format] = result.model_path
             console.log(f"exported {net} {model_format} ({result.file_bytes / 1e6:.2f} MB, "
                         f"{time.monotonic() - started:.0f} s)")
@@ -281,28 +254,22 @@ def structure(args, console) -> dict:
 # --------------------------------------------------------------------------------------------- quality
 
 def fp16_square_probe(model, frames: np.ndarray) -> dict | None:
-    """Largest (x - mean)^2 and variance at the instance norms' inputs over `frames` (None without any)."""
-    import keras
+    """The largest (x - mean)^2 at the instance norms' inputs over `frames`, in the Keras net and after the
+    export's rescaling (None for a net without instance norms). Rescales `model` in place: call it last."""
+    from mobilestyle.export.fp16_range import FP16_MAX, describe, fit_instance_norms_to_fp16, largest_squares
 
-    from mobilestyle.networks.transformer_net import InstanceNorm
-
-    norms = [layer for layer in model.layers if isinstance(layer, InstanceNorm)]
-    if not norms:
+    keras_squares = largest_squares(model, frames)
+    if not keras_squares:
         return None
-    probe = keras.Model(model.inputs[0], [layer.input for layer in norms])
-    largest = {layer.name: [0.0, 0.0] for layer in norms}
-    for image in frames:
-        outputs = probe(image[None].astype(np.float32), training=False)
-        for layer, activations in zip(norms, outputs if len(norms) > 1 else [outputs]):
-            x = activations.numpy().astype(np.float64)
-            centred = x - x.mean(axis=(1, 2), keepdims=True)
-            square = float(np.square(centred).max())
-            variance = float(np.square(centred).mean(axis=(1, 2)).max())
-            largest[layer.name] = [max(largest[layer.name][0], square), max(largest[layer.name][1], variance)]
-    worst = max(largest, key=lambda name: largest[name][0])
-    return {"max_square": round(largest[worst][0], 1), "at": worst,
-            "max_variance": round(max(v[1] for v in largest.values()), 1),
-            "layers_over_fp16": sorted(name for name, (square, _) in largest.items() if square > FP16_MAX)}
+    scales = fit_instance_norms_to_fp16(model)
+    exported_squares = largest_squares(model, frames)
+    worst = max(keras_squares, key=keras_squares.get)
+    worst_exported = max(exported_squares, key=exported_squares.get)
+    return {"max_square": round(keras_squares[worst], 1), "at": worst,
+            "layers_over_fp16": sorted(name for name, square in keras_squares.items() if square > FP16_MAX),
+            "exported_max_square": round(exported_squares[worst_exported], 1), "exported_at": worst_exported,
+            "exported_layers_over_fp16": sorted(name for name, square in exported_squares.items() if square > FP16_MAX),
+            "rescaled": describe(scales)}
 
 
 def quality_part(args, console) -> dict:
@@ -340,7 +307,8 @@ def quality_part(args, console) -> dict:
         started = time.monotonic()
         produced = stylize_frames(model, content)
         scores = [quality.score(t, s, network, g) for t, s, g in zip(target, produced, reference_grams)]
-        row = {"row": label, **extra, **quality.mean_scores(scores), "fp16_square": fp16_square_probe(model, content)}
+        row = {"row": label, **extra, **quality.mean_scores(scores)}
+        row["fp16_square"] = fp16_square_probe(model, content)
         console.log(f"{label}: structure {row['structure_psnr']:.2f} dB, Gram {row['gram_distance']}, detail "
                     f"{row['detail_ratio']:.2f}, border {row['border']:.1f}, PSNR {row['psnr']:.2f} dB "
                     f"({time.monotonic() - started:.0f} s)")
@@ -434,8 +402,7 @@ def _render_structure(part: dict) -> list[str]:
 
     lines += ["## What the phone runs", "",
               "Counted by type from the saved files (`list_layers`: the NeuralNetwork's layers, the ML program's "
-              "`main` ops). Random weights (seed 7), fp16. `instance-fused` is the what-if export (module docstring): "
-              "the same instance-norm net traced as `tf.nn.moments` + `tf.nn.batch_normalization`.", ""]
+              "`main` ops). Random weights (seed 7), fp16.", ""]
     for model_format in FORMATS:
         kinds = sorted({kind for net in layers for kind in layers[net][model_format]["kinds"]},
                        key=lambda k: (k in CONSTANT_KINDS, -layers["instance"][model_format]["kinds"].get(k, 0), k))
@@ -472,7 +439,8 @@ def _render_structure(part: dict) -> list[str]:
               "Each saved file run by `mobilestyle.runner` (ONNX Runtime, float32 compute with the file's fp16 "
               "weights) against the Keras net plus the bilinear 1080p resize, astronaut photo, 0..255 scale. "
               f"Criterion of `tests/runner/test_exported_parity.py` for fp16 exports: mean < {PARITY_MEAN:g}, "
-              f"max < {PARITY_MAX:g}; `instance-fused` is compared with the unpatched Keras net.", "",
+              f"max < {PARITY_MAX:g}. The instance-norm files carry the export's fp16 rescaling "
+              "(`mobilestyle.export.fp16_range`), compared with the unscaled Keras net.", "",
               "| net | format | max abs error | mean abs error | reference std | ok |", "|---|---|---:|---:|---:|---|"]
     for net, by_format in part["parity"].items():
         for model_format, row in by_format.items():
@@ -511,11 +479,13 @@ def _render_quality(part: dict | None) -> list[str]:
               "`teacher_init` (stem, first 3 blocks, norms' gamma/beta, up convs as least-squares resize-conv "
               "kernels), no training step.", "",
               "| row | structure PSNR dB | Gram distance | detail ratio | border | teacher border | PSNR dB | SSIM | "
-              "max (x-mean)² at an IN |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "max (x-mean)² at an IN: Keras → exported |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in part["rows"]:
         probe = row.get("fp16_square")
-        square = "" if probe is None else (f"{probe['max_square']:,.0f} ({probe['at']})"
-                                           + (" **> fp16 max**" if probe["layers_over_fp16"] else ""))
+        square = "" if probe is None else (
+            f"{probe['max_square']:,.0f} ({probe['at']})" + (" **> fp16 max**" if probe["layers_over_fp16"] else "")
+            + f" → {probe['exported_max_square']:,.0f} ({probe['exported_at']})"
+            + (" **> fp16 max**" if probe["exported_layers_over_fp16"] else ""))
         label = row["row"]
         if row["trained"]:
             notes = [f"{row['steps']} steps, {row['minutes']} min"] if row.get("steps") is not None else []
@@ -545,16 +515,15 @@ def _render_verdict(report: dict) -> list[str]:
     if layers:
         nn = {net: sum(compute_kinds(layers[net]["neuralnetwork"]).values()) for net in layers}
         ml = {net: sum(compute_kinds(layers[net]["mlprogram"]).values()) for net in layers}
-        lines.append(f"- Same MACs; instance norm as written adds {nn['instance'] - nn['batch']} NeuralNetwork layers "
+        fused = layers["instance"]["mlprogram"]["norm_layers"]["instance_norm"]
+        lines.append(f"- Same MACs; instance norm adds {nn['instance'] - nn['batch']} NeuralNetwork layers "
                      f"({nn['batch']} → {nn['instance']}) and {ml['instance'] - ml['batch']} ML-program ops "
-                     f"({ml['batch']} → {ml['instance']}): coremltools does not recognise the layer's "
-                     "`(x - mean) * rsqrt(var + eps) * gamma + beta` and leaves each norm as reductions and "
-                     "elementwise ops. Traced as `tf.nn.moments` + `tf.nn.batch_normalization` (what-if column) "
-                     f"{layers[FUSED]['mlprogram']['norm_layers']['instance_norm']} of the "
+                     f"({ml['batch']} → {ml['instance']}): {fused} of the "
                      f"{structure_part['nets']['instance']['keras_norm_layers']} norms become one `instance_norm` op / "
-                     f"instance-mode `batchnorm` layer each ({nn[FUSED]} layers, {ml[FUSED]} ops); left decomposed: "
-                     f"{', '.join(layers[FUSED]['mlprogram']['reduced_norms']) or 'none'}. That needs a change to "
-                     "`InstanceNorm.call` in transformer_net.py (same function: parity above), not made here.")
+                     "instance-mode `batchnorm` layer each (`InstanceNorm` is traced as `tf.nn.moments` + "
+                     "`tf.nn.batch_normalization`, the form coremltools fuses); left decomposed into reductions and "
+                     f"elementwise ops: {', '.join(layers['instance']['mlprogram']['reduced_norms']) or 'none'} "
+                     "(it sits behind a layout transpose the fusion pass does not look through).")
     timings = structure_part.get("latency") or {}
     ratios = [f"{backend} {fmt} {row['ratio_in_bn']}" for backend, by_format in timings.items()
               for fmt, row in by_format.items()]
@@ -568,19 +537,21 @@ def _render_verdict(report: dict) -> list[str]:
         lines.append(f"- Untrained (teacher init only): structure {bn['structure_psnr']:.2f} dB with batch norm, "
                      f"{inn['structure_psnr']:.2f} dB with instance norm; Gram {bn['gram_distance']} vs "
                      f"{inn['gram_distance']}. Expected: the teacher's own norms are instance norms. Not a verdict.")
-    overflowing = [row for row in quality_rows if (row.get("fp16_square") or {}).get("layers_over_fp16")]
-    for row in overflowing:
-        probe = row["fp16_square"]
-        lines.append(f"- fp16 risk ({row['row']}): at {probe['at']} the largest (x - mean)² is {probe['max_square']:,.0f} "
-                     f"and the largest channel variance {probe['max_variance']:,.0f}, above fp16's {FP16_MAX:,.0f} "
-                     f"(layers over: {', '.join(probe['layers_over_fp16'])}). The decomposed export squares these in "
-                     "fp16 (the ML program's square and reduce_mean ops are typed FLOAT16; a NeuralNetwork typically runs in "
-                     "fp16 on the GPU / Neural Engine): "
-                     "inf, then rsqrt(inf) = 0 flattens the channel to its beta. The Linux runner computes in float32 "
-                     "and cannot show it. Instance norm is scale-invariant, so shrinking the kernel in front of it "
-                     "would avoid this without changing the function; whether a fused `instance_norm` accumulates in "
-                     "more than fp16 on the phone is not known here. Batch norm is folded into the convs, so its "
-                     "export has no such step.")
+    for row in quality_rows:
+        probe = row.get("fp16_square")
+        if not probe:
+            continue
+        lines.append(f"- fp16 ({row['row']}): the largest (x - mean)² an instance norm squares is "
+                     f"{probe['max_square']:,.0f} at {probe['at']} in the Keras net"
+                     + (f", above fp16's 65,504 (at {', '.join(probe['layers_over_fp16'])}): a phone computing the "
+                        "norm in fp16 would get an infinite variance and flatten the channel to its beta"
+                        if probe["layers_over_fp16"] else "")
+                     + f". The export rescales the layers in front ({probe['rescaled'] or 'none needed'}; same "
+                     f"function, `mobilestyle.export.fp16_range`), after which the largest is "
+                     f"{probe['exported_max_square']:,.0f} ({probe['exported_at']})"
+                     + (", still over fp16." if probe["exported_layers_over_fp16"] else ", inside fp16.")
+                     + " The Linux runner computes in float32 and cannot show an overflow; batch norm is folded "
+                     "into the convs and squares nothing.")
     lines.append("- Decision rule (issue 16): ship instance norm only as a clearly named extra, and only if the "
                  f"trained instance-norm student wins by a wide margin (here: at least {WIDE_MARGIN_DB:g} dB structure "
                  f"and {WIDE_MARGIN_GRAM:.0%} less Gram distance, on the same photos after the same training).")

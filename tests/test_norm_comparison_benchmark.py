@@ -32,22 +32,30 @@ def test_batch_norm_is_folded_into_the_convs(benchmark, tmp_path):
     assert "reduceMean" not in listing["kinds"] and "pooling" not in listing["kinds"]
 
 
-def test_instance_norm_as_written_is_decomposed_and_the_fusable_form_is_not(benchmark, tmp_path):
-    decomposed = benchmark.list_layers(_export("instance", "mlprogram", tmp_path))
-    norms = ["conv1_norm", "conv2_norm", "conv3_norm", "out_norm", "res1_conv1_norm", "res1_conv2_norm",
-             "up1_norm", "up2_norm"]
-    assert decomposed["format"] == "mlprogram"
-    assert decomposed["kinds"]["reduce_mean"] == 2 * CONVS
-    assert decomposed["reduced_norms"] == norms
-    assert decomposed["convs_with_bias"] == 0 and decomposed["norm_layers"]["instance_norm"] == 0
-    assert decomposed["elements"]["reduce_mean"] > 0
-    assert "const" not in benchmark.compute_kinds(decomposed)
+def test_instance_norms_are_fused_but_the_last(benchmark, tmp_path):
+    listing = benchmark.list_layers(_export("instance", "mlprogram", tmp_path))
+    assert listing["format"] == "mlprogram"
+    assert listing["norm_layers"]["instance_norm"] == CONVS - 1
+    assert listing["reduced_norms"] == ["out_norm"]
+    assert listing["kinds"]["reduce_mean"] == 2 and listing["convs_with_bias"] == 0
+    assert listing["elements"]["instance_norm"] > 0
+    assert "const" not in benchmark.compute_kinds(listing)
 
-    with benchmark.fusable_instance_norm():
-        fused = benchmark.list_layers(_export("instance", "mlprogram", tmp_path, name="fused"))
-    assert fused["norm_layers"]["instance_norm"] == CONVS - 1
-    assert fused["reduced_norms"] == ["out_norm"]
-    assert sum(benchmark.compute_kinds(fused).values()) < sum(benchmark.compute_kinds(decomposed).values())
+
+def test_fp16_probe_reports_the_keras_and_the_exported_squares(benchmark):
+    import numpy as np
+
+    net = random_checkpoint(ArchSpec.parse(SMALL.format(norm="instance")), seed=3).build_model()
+    conv1 = net.get_layer("conv1")
+    conv1.kernel.assign(conv1.kernel * 64.0)
+    frames = np.random.default_rng(0).integers(0, 256, (2, 64, 96, 3)).astype(np.float32)
+    probe = benchmark.fp16_square_probe(net, frames)
+    assert probe["at"] == "conv1_norm" and probe["layers_over_fp16"] == ["conv1_norm"]
+    assert probe["exported_max_square"] < 65504 and probe["exported_layers_over_fp16"] == []
+    assert probe["rescaled"].startswith("conv1_norm x2^-")
+    row = {"row": "instance norm, loud", "norm": "instance", "trained": False, "fp16_square": probe}
+    reading = "\n".join(benchmark._render_verdict({"quality": {"rows": [row]}}))
+    assert "flatten the channel" in reading and "inside fp16" in reading
 
 
 def _trained_row(norm: str, structure: float, gram: float) -> dict:

@@ -74,6 +74,7 @@ def export(
     """Export a checkpoint to Core ML: image input `image` (853x480), image output `stylized` (1920x1080)."""
     from mobilestyle.errors import UserError
     from mobilestyle.export.coreml import default_name, export_coreml
+    from mobilestyle.export.fp16_range import describe
     from mobilestyle.networks.arch import ArchSpec
     from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint
 
@@ -89,6 +90,8 @@ def export(
         result = export_coreml(ckpt, out, name or default_name(ckpt, checkpoint), model_format, fp16, resize)
     console.print(f"wrote {result.model_path} ({result.file_bytes / 1e6:.2f} MB{', fp16 weights' if fp16 else ''}, "
                   f"{result.model_format}, spec v{result.specification_version}, iOS {result.minimum_ios}+)")
+    if describe(result.norm_scales):
+        console.print(f"instance norms rescaled to stay inside fp16 (same function): {describe(result.norm_scales)}")
     console.print(f"wrote {result.contract_path}")
     console.print(f"{result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC per frame")
 

@@ -9,6 +9,10 @@ ALIGN_ENDPOINTS_MODE instead, which keeps specification version 4 (iOS 13) at a 
 
 `mlprogram` (.mlpackage, iOS 15+): the same bilinear resize is part of the converted graph and
 `ct.convert` declares the image output itself.
+
+Instance-norm nets are first rescaled so that their norms' squares fit fp16 (`fp16_range`); the function
+is unchanged. coremltools fuses each norm but the last into one `instance_norm` op (instance-mode
+`batchnorm` layer); `out_norm` sits behind a layout transpose the fusion pass does not look through.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import tensorflow as tf
 
 from mobilestyle import __version__, frame
 from mobilestyle.errors import UserError
+from mobilestyle.export.fp16_range import NormScale, fit_instance_norms_to_fp16
 from mobilestyle.files import atomic_path, ensure_writable_dir
 from mobilestyle.networks.checkpoint import Checkpoint
 from mobilestyle.networks.counting import count
@@ -45,6 +50,8 @@ class ExportResult:
     file_bytes: int
     parameters: int
     macs: int
+    norm_scales: tuple = ()
+    """What `fp16_range` did to each instance norm (empty for batch-norm nets)."""
 
 
 @keras.saving.register_keras_serializable("mobilestyle")
@@ -75,13 +82,14 @@ def _quiet_coremltools():
     return ct
 
 
-def _export_graph(checkpoint: Checkpoint, with_resize: bool) -> keras.Model:
+def _export_graph(checkpoint: Checkpoint, with_resize: bool) -> tuple[keras.Model, list[NormScale]]:
     net = checkpoint.build_model(frame.INPUT_HEIGHT, frame.INPUT_WIDTH)
+    norm_scales = fit_instance_norms_to_fp16(net)
     x = net.output
     if with_resize:
         x = ResizeBilinear(frame.OUTPUT_HEIGHT, frame.OUTPUT_WIDTH, name="resize_to_1080p")(x)
     x = ToChannelsFirst(name="to_channels_first")(x)
-    return keras.Model(net.input, x, name="mobilestyle_export")
+    return keras.Model(net.input, x, name="mobilestyle_export"), norm_scales
 
 
 def _convert(ct, graph: keras.Model, model_format: str, fp16: bool):
@@ -183,7 +191,7 @@ def export_coreml(checkpoint: Checkpoint, out_dir: Path, name: str, model_format
     ct = _quiet_coremltools()
     parameters, macs = count(checkpoint.arch)
 
-    graph = _export_graph(checkpoint, with_resize=model_format == "mlprogram")
+    graph, norm_scales = _export_graph(checkpoint, with_resize=model_format == "mlprogram")
     mlmodel = _convert(ct, graph, model_format, fp16)
     spec = mlmodel.get_spec()
     if model_format == "neuralnetwork":
@@ -224,7 +232,7 @@ def export_coreml(checkpoint: Checkpoint, out_dir: Path, name: str, model_format
     contract_path = out_dir / f"{name}.contract.json"
     write_contract(contract, contract_path)
     return ExportResult(model_path, contract_path, name, model_format, minimum_ios, spec_version,
-                        _size(model_path), parameters, macs)
+                        _size(model_path), parameters, macs, tuple(norm_scales))
 
 
 def _size(path: Path) -> int:

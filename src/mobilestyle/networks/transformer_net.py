@@ -93,7 +93,12 @@ class BinomialBlur(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable("mobilestyle")
 class InstanceNorm(keras.layers.Layer):
-    """Per-image, per-channel normalization over H and W with a learned scale and shift."""
+    """Per-image, per-channel normalization over H and W with a learned scale and shift.
+
+    Written as `tf.nn.moments` + `tf.nn.batch_normalization` because that is the form coremltools fuses
+    into one Core ML `instance_norm` op (an instance-mode `batchnorm` layer in a NeuralNetwork); the same
+    function spelled out as `(x - mean) * rsqrt(var + eps)` stays a dozen elementwise layers on the phone.
+    """
 
     def __init__(self, epsilon: float = 1e-5, **kwargs):
         super().__init__(**kwargs)
@@ -106,7 +111,7 @@ class InstanceNorm(keras.layers.Layer):
 
     def call(self, x):
         mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-        return (x - mean) * tf.math.rsqrt(variance + self.epsilon) * self.gamma + self.beta
+        return tf.nn.batch_normalization(x, mean, variance, self.beta, self.gamma, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
