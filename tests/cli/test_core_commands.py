@@ -121,3 +121,10 @@ def test_export_bad_checkpoints_fail_cleanly(run_cli, tmp_path, kind):
 def test_export_needs_a_checkpoint_or_random_weights(run_cli, tmp_path):
     code, _, err = run_cli("export", "--out", tmp_path)
     assert_one_line_error(code, err, "--random-weights")
+
+
+def test_export_of_an_instance_norm_net_says_how_it_was_kept_inside_fp16(run_cli, tmp_path):
+    code, out, _ = run_cli("export", "--random-weights", "--seed", "0", "--arch", "blocks=1,width=0.25,norm=instance",
+                           "--fp16", "--out", tmp_path)
+    assert code == 0
+    assert "instance norms rescaled to stay inside fp16 (same function): conv1_norm x2^-" in out
