@@ -523,7 +523,8 @@ def _render_verdict(report: dict) -> list[str]:
                      "instance-mode `batchnorm` layer each (`InstanceNorm` is traced as `tf.nn.moments` + "
                      "`tf.nn.batch_normalization`, the form coremltools fuses); left decomposed into reductions and "
                      f"elementwise ops: {', '.join(layers['instance']['mlprogram']['reduced_norms']) or 'none'} "
-                     "(it sits behind a layout transpose the fusion pass does not look through).")
+                     "(these random weights' out_norm has a shift of exactly 0, which the converter folds into a "
+                     "multiply the fusion pattern misses; a trained student's out_norm is fused too).")
     timings = structure_part.get("latency") or {}
     ratios = [f"{backend} {fmt} {row['ratio_in_bn']}" for backend, by_format in timings.items()
               for fmt, row in by_format.items()]

@@ -32,7 +32,8 @@ def test_batch_norm_is_folded_into_the_convs(benchmark, tmp_path):
     assert "reduceMean" not in listing["kinds"] and "pooling" not in listing["kinds"]
 
 
-def test_instance_norms_are_fused_but_the_last(benchmark, tmp_path):
+def test_instance_norms_are_fused_but_a_zero_shift_one(benchmark, tmp_path):
+    """A random checkpoint's out_norm has a shift of exactly 0, which the converter folds out of the fused form."""
     listing = benchmark.list_layers(_export("instance", "mlprogram", tmp_path))
     assert listing["format"] == "mlprogram"
     assert listing["norm_layers"]["instance_norm"] == CONVS - 1

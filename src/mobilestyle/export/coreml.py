@@ -11,8 +11,9 @@ ALIGN_ENDPOINTS_MODE instead, which keeps specification version 4 (iOS 13) at a 
 `ct.convert` declares the image output itself.
 
 Instance-norm nets are first rescaled so that their norms' squares fit fp16 (`fp16_range`); the function
-is unchanged. coremltools fuses each norm but the last into one `instance_norm` op (instance-mode
-`batchnorm` layer); `out_norm` sits behind a layout transpose the fusion pass does not look through.
+is unchanged. coremltools fuses each norm into one `instance_norm` op (instance-mode `batchnorm` layer),
+except a norm whose shift is exactly zero (a random checkpoint's `out_norm`): the converter folds its
+`0 - mean * scale` into a multiply that the fusion pattern does not match.
 """
 
 from __future__ import annotations
