@@ -71,6 +71,8 @@ STYLES = {
     "rain_princess": {"painting": "Rain Princess, Leonid Afremov", "public_domain": False,
                       "licence": "copyrighted painting (Afremov); research use only, do not ship in a product"},
 }
+# The extra: muse with instance norm (each frame normalised by its own statistics, as the teacher does).
+STYLES["muse_instance"] = STYLES["muse"]
 TEACHER_SOURCE = ("ml5js/ml5-data-and-models models/style-transfer/{name} (a conversion of "
                   "lengstrom/fast-style-transfer's checkpoint; research use)")
 # The mean |difference| (0..255) allowed between --teacher's frame and the run's cached one (rounding only).

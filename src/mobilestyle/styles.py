@@ -23,9 +23,9 @@ from mobilestyle.errors import UserError
 SHIFTED_CALIBRATION, BLURRED_CALIBRATION = "teacher_shifted", "teacher_blurred"
 
 # The ml5 teacher each shipped style was distilled from: its folder in ml5js/ml5-data-and-models
-# models/style-transfer/, named like the style but for muse.
+# models/style-transfer/, named like the style but for muse and its instance-norm extra.
 TEACHER_FOLDERS = {"muse": "la_muse", "scream": "scream", "udnie": "udnie", "wave": "wave", "wreck": "wreck",
-                   "rain_princess": "rain_princess"}
+                   "rain_princess": "rain_princess", "muse_instance": "la_muse"}
 
 
 @dataclass(frozen=True)
