@@ -272,6 +272,25 @@ def fp16_square_probe(model, frames: np.ndarray) -> dict | None:
             "rescaled": describe(scales)}
 
 
+def training_history(path: Path, meta: dict) -> dict:
+    """Steps of each run and total minutes that made a checkpoint: a shipped style's JSON chain
+    (`recipe.started_from`, earliest first; `unrecorded_earlier` when its first link gives no figures),
+    else the checkpoint's own last run."""
+    recipe = {}
+    with contextlib.suppress(OSError, ValueError):
+        recipe = json.loads(path.with_suffix(".json").read_text()).get("recipe", {})
+    runs, link = [], recipe
+    while isinstance(link, dict) and link.get("steps") is not None:
+        runs.append((link["steps"], link.get("minutes") or 0.0))
+        link = link.get("started_from")
+    unrecorded = bool(runs) and isinstance(link, dict)
+    if not runs:
+        runs = [(meta.get("steps"), meta.get("minutes"))]
+    runs.reverse()
+    return {"steps": runs[-1][0], "minutes": runs[-1][1], "run_steps": [steps for steps, _ in runs],
+            "total_minutes": round(sum(minutes or 0.0 for _, minutes in runs), 2), "unrecorded_earlier": unrecorded}
+
+
 def quality_part(args, console) -> dict:
     import dataclasses
 
@@ -336,7 +355,7 @@ def quality_part(args, console) -> dict:
         rows.append(measure(f"{norm} norm, {Path(path).name}", checkpoint.build_model(height, width),
                             {"norm": norm, "trained": True, "arch": str(checkpoint.arch),
                              "same_arch": checkpoint.arch == dataclasses.replace(student_arch, norm=norm),
-                             "steps": checkpoint.meta.get("steps"), "minutes": checkpoint.meta.get("minutes")}))
+                             **training_history(Path(path), checkpoint.meta)}))
     return {"teacher": Path(args.teacher).name, "teacher_arch": str(teacher.arch), "student_arch": str(student_arch),
             "photos": [path.name for path in evaluated], "photos_folder": portable_path(args.photos, REPO),
             "calibration_photos": len(calibration_paths), "teacher_pad": TEACHER_PAD,
@@ -488,7 +507,11 @@ def _render_quality(part: dict | None) -> list[str]:
             + (" **> fp16 max**" if probe["exported_layers_over_fp16"] else ""))
         label = row["row"]
         if row["trained"]:
-            notes = [f"{row['steps']} steps, {row['minutes']} min"] if row.get("steps") is not None else []
+            run_steps = row.get("run_steps") or ([row["steps"]] if row.get("steps") is not None else [])
+            earlier = "an unrecorded run + " if row.get("unrecorded_earlier") else ""
+            notes = ([f"{earlier}{' + '.join(str(steps) for steps in run_steps)} steps, "
+                      f"{row.get('total_minutes', row.get('minutes'))} min{' recorded' if earlier else ''}"]
+                     if run_steps else [])
             notes += [] if row.get("same_arch") else [f"arch {row['arch']}"]
             label += f" ({'; '.join(notes)})" if notes else ""
         lines.append(f"| {label} | {row['structure_psnr']:.2f} | {row['gram_distance']} | {row['detail_ratio']:.3f} | "
@@ -529,7 +552,7 @@ def _render_verdict(report: dict) -> list[str]:
     ratios = [f"{backend} {fmt} {row['ratio_in_bn']}" for backend, by_format in timings.items()
               for fmt, row in by_format.items()]
     if ratios:
-        lines.append("- Desktop IN/BN latency (runner, loaded CPU): " + ", ".join(ratios) + ". What the extra ops "
+        lines.append("- Desktop IN/BN latency (runner; the load is in the table): " + ", ".join(ratios) + ". What the extra ops "
                      "cost on the phone's GPU / Neural Engine is not measured here.")
     quality_rows = (report.get("quality") or {}).get("rows", [])
     untrained = {row["norm"]: row for row in quality_rows if not row["trained"]}
@@ -555,7 +578,8 @@ def _render_verdict(report: dict) -> list[str]:
                      "into the convs and squares nothing.")
     lines.append("- Decision rule (issue 16): ship instance norm only as a clearly named extra, and only if the "
                  f"trained instance-norm student wins by a wide margin (here: at least {WIDE_MARGIN_DB:g} dB structure "
-                 f"and {WIDE_MARGIN_GRAM:.0%} less Gram distance, on the same photos after the same training).")
+                 f"and {WIDE_MARGIN_GRAM:.0%} less Gram distance, on the same photos, the batch-norm student "
+                 "trained at least as long).")
     trained = {row["norm"]: row for row in quality_rows if row["trained"]}
     if len(trained) == 2:
         bn, inn = trained["batch"], trained["instance"]

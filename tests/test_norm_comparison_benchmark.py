@@ -79,3 +79,17 @@ def test_the_reading_states_the_trained_verdict_by_the_stated_margin(benchmark, 
 def test_the_reading_has_no_verdict_without_both_trained_rows(benchmark):
     report = {"quality": {"rows": [_trained_row("batch", 19.5, 0.92)]}}
     assert "no decision yet" in "\n".join(benchmark._render_verdict(report))
+
+
+def test_training_history_sums_a_shipped_chain_and_flags_an_unrecorded_first_run(benchmark, tmp_path):
+    import json
+    from pathlib import Path
+
+    chain = {"steps": 841, "minutes": 20.0, "started_from": {"steps": 309, "minutes": 7.5,
+                                                             "started_from": {"checkpoint": "models/muse.npz"}}}
+    (tmp_path / "muse.json").write_text(json.dumps({"recipe": chain}))
+    history = benchmark.training_history(tmp_path / "muse.npz", {"steps": 841, "minutes": 20.0})
+    assert history["run_steps"] == [309, 841] and history["total_minutes"] == 27.5
+    assert history["unrecorded_earlier"]
+    alone = benchmark.training_history(Path(tmp_path / "run.npz"), {"steps": 1304, "minutes": 70.0})
+    assert alone["run_steps"] == [1304] and alone["total_minutes"] == 70.0 and not alone["unrecorded_earlier"]
