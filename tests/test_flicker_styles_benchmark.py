@@ -38,7 +38,7 @@ def styles_script():
 @pytest.fixture
 def teachers(tmp_path):
     folder = tmp_path / "teachers"
-    for name in TEACHER_FOLDERS.values():
+    for name in set(TEACHER_FOLDERS.values()):
         (folder / name).mkdir(parents=True)
     return folder
 
@@ -104,9 +104,9 @@ def test_each_style_gets_a_table_row_a_json_entry_and_a_panel_from_one_optical_f
     assert (out / "styles.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_all_six_shipped_styles_and_three_blurs_by_default_and_given_blurs_replace_them(styles_script):
+def test_every_shipped_style_and_three_blurs_by_default_and_given_blurs_replace_them(styles_script):
     default = styles_script.parse_args(["--video", "clip.mp4"])
-    assert default.style == ["muse", "scream", "udnie", "wave", "wreck", "rain_princess"]
+    assert default.style == ["muse", "scream", "udnie", "wave", "wreck", "rain_princess", "muse_instance"]
     assert default.teacher_blur == [0.5, 0.75, 1.0]
     given = styles_script.parse_args(["--video", "clip.mp4", "--style", "wave", "--style", "wave",
                                       "--teacher-blur", "2"])
