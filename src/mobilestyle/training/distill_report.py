@@ -46,7 +46,11 @@ def write_grid(path: Path, content: np.ndarray, target: np.ndarray, student: np.
 
 def write_curve(folder: Path, curve: list[dict], title: str) -> None:
     """`curve.csv` and `curve.png`: the held-out measures against CPU minutes."""
-    with atomic_path(folder / "curve.csv") as tmp:
+    write_curve_files(folder / "curve.csv", folder / "curve.png", curve, title)
+
+
+def write_curve_files(csv_path: Path, png_path: Path, curve: list[dict], title: str) -> None:
+    with atomic_path(csv_path) as tmp:
         keys = list(dict.fromkeys(key for point in curve for key in point))
         with open(tmp, "w", newline="") as handle:
             writer = csv.DictWriter(handle, keys)
@@ -67,6 +71,6 @@ def write_curve(folder: Path, curve: list[dict], title: str) -> None:
         axis.grid(alpha=0.3)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    with atomic_path(folder / "curve.png") as tmp:
+    with atomic_path(png_path) as tmp:
         figure.savefig(tmp, format="png", dpi=90)
     plt.close(figure)
