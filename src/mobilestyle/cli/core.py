@@ -90,8 +90,9 @@ def export(
         result = export_coreml(ckpt, out, name or default_name(ckpt, checkpoint), model_format, fp16, resize)
     console.print(f"wrote {result.model_path} ({result.file_bytes / 1e6:.2f} MB{', fp16 weights' if fp16 else ''}, "
                   f"{result.model_format}, spec v{result.specification_version}, iOS {result.minimum_ios}+)")
-    if describe(result.norm_scales):
-        console.print(f"instance norms rescaled to stay inside fp16 (same function): {describe(result.norm_scales)}")
+    rescaled = describe(result.norm_scales)
+    if rescaled:
+        console.print(f"instance norms rescaled to stay inside fp16 (same function): {rescaled}")
     console.print(f"wrote {result.contract_path}")
     console.print(f"{result.parameters:,} parameters, {result.macs / 1e9:.1f} GMAC per frame")
 
