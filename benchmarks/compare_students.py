@@ -6,8 +6,9 @@ Usage:
       --vgg-weights ../shared/data/vgg/vgg19_conv1_1-conv3_4_keras_hwio.npz --out benchmarks/perceptual_muse_compare.json
 
 `--frames` is the `eval_targets.npz` a `mobilestyle distill` run caches (content frames and the
-teacher's frames), so every student is judged against the same teacher frames; the photos' own
-border departure is printed as the bar for the students' borders. (An old shipped checkpoint is in
+teacher's frames), so every student is judged against the same teacher frames; its `targets.npz`
+(the training frames; `--count` takes the first few) shows how well a student fits what it trained on.
+The photos' own border departure is printed as the bar for the students' borders. (An old shipped checkpoint is in
 git: `git show REV:models/muse.npz > OLD.npz`.)
 """
 
@@ -28,11 +29,13 @@ def main() -> None:
     parser.add_argument("--frames", type=Path, required=True, help="a distill run's eval_targets.npz")
     parser.add_argument("--student", action="append", required=True, help="LABEL=CHECKPOINT.npz")
     parser.add_argument("--vgg-weights", type=Path, required=True)
+    parser.add_argument("--count", type=int, default=0, help="use the first COUNT frames (0: all)")
     parser.add_argument("--out", type=Path, required=True, help="JSON to write")
     args = parser.parse_args()
 
     with np.load(args.frames, allow_pickle=False) as data:
-        content, target = data["content"], data["target"]
+        frames = slice(args.count or None)
+        content, target = data["content"][frames], data["target"][frames]
     network = load_loss_network(args.vgg_weights, TEXTURE_LAYERS)
     results = {}
     for item in args.student:
