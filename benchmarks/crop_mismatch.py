@@ -98,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="JSON to write")
     args = parser.parse_args(argv)
     try:
+        if args.count < 1:
+            raise UserError(f"--count must be at least 1, got {args.count}")
+        for size in args.crop:
+            if size % 4 or size <= 2 * MARGIN:
+                raise UserError(f"--crop must be a multiple of 4 above {2 * MARGIN}, got {size}")
         students = named_students(args.student)
         if not args.frames.is_file():
             raise UserError(f"--frames: no file at {args.frames}")

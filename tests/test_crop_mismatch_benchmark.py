@@ -60,6 +60,8 @@ def test_crops_stay_inside_the_frame_and_are_seeded(benchmark):
     (["--student", "nolabel"], "--student wants LABEL=CHECKPOINT.npz, got 'nolabel'"),
     (["--student", "x=missing.npz"], "--student x: no checkpoint at missing.npz"),
     (["--crop", "400"], "--crop 400 is larger than the 224x160 frames"),
+    (["--crop", "130"], "--crop must be a multiple of 4 above 32, got 130"),
+    (["--count", "0"], "--count must be at least 1, got 0"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(benchmark, inputs, tmp_path, capsys, words, message):
     frames, checkpoints = inputs
