@@ -14,40 +14,58 @@ git: `git show REV:models/muse.npz > OLD.npz`.)
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from mobilestyle.networks.checkpoint import load_checkpoint
+from mobilestyle.errors import UserError
+from mobilestyle.files import atomic_path
+from mobilestyle.labelled import labelled_values
+from mobilestyle.networks.checkpoint import Checkpoint, load_checkpoint
 from mobilestyle.training import distill_report, quality
+from mobilestyle.training.targets import read_cached_targets
 from mobilestyle.training.vgg import TEXTURE_LAYERS, load_loss_network
 
 
-def main() -> None:
+def compare(content: np.ndarray, target: np.ndarray, students: dict[str, Checkpoint], network) -> dict:
+    """{label: the distillation report's measures} for each student, and the photos' own border departure."""
+    results = {}
+    for label, checkpoint in students.items():
+        model = checkpoint.build_model(content.shape[1], content.shape[2])
+        started = time.monotonic()
+        results[label], _ = distill_report.measure(model, content, target, network)
+        print(f"{label}: {json.dumps(results[label])} ({time.monotonic() - started:.0f} s)", flush=True)
+    results["photo_border"] = round(float(np.mean([quality.border_departure(frame) for frame in content])), 4)
+    print(f"photo border {results['photo_border']} on {len(content)} frames")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=Path, required=True, help="a distill run's eval_targets.npz")
     parser.add_argument("--student", action="append", required=True, help="LABEL=CHECKPOINT.npz")
     parser.add_argument("--vgg-weights", type=Path, required=True)
     parser.add_argument("--count", type=int, default=0, help="use the first COUNT frames (0: all)")
     parser.add_argument("--out", type=Path, required=True, help="JSON to write")
-    args = parser.parse_args()
-
-    with np.load(args.frames, allow_pickle=False) as data:
-        frames = slice(args.count or None)
-        content, target = data["content"][frames], data["target"][frames]
-    network = load_loss_network(args.vgg_weights, TEXTURE_LAYERS)
-    results = {}
-    for item in args.student:
-        label, _, path = item.partition("=")
-        model = load_checkpoint(path).build_model(content.shape[1], content.shape[2])
-        started = time.monotonic()
-        results[label], _ = distill_report.measure(model, content, target, network)
-        print(f"{label}: {json.dumps(results[label])} ({time.monotonic() - started:.0f} s)", flush=True)
-    results["photo_border"] = round(float(np.mean([quality.border_departure(frame) for frame in content])), 4)
-    print(f"photo border {results['photo_border']} on {len(content)} frames")
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    args = parser.parse_args(argv)
+    try:
+        if args.count < 0:
+            raise UserError(f"--count must be 0 (all frames) or more, got {args.count}")
+        students = {label: load_checkpoint(Path(path)) for label, path
+                    in labelled_values("--student", args.student, "LABEL=CHECKPOINT.npz").items()}
+        if "photo_border" in students:
+            raise UserError("--student photo_border: that label names the photos' row in the JSON; choose another")
+        content, target = read_cached_targets(args.frames, args.count or None)
+        results = compare(content, target, students, load_loss_network(args.vgg_weights, TEXTURE_LAYERS))
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

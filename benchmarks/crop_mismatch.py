@@ -28,9 +28,11 @@ import numpy as np
 
 from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
+from mobilestyle.labelled import labelled_values
 from mobilestyle.networks.checkpoint import load_checkpoint
 from mobilestyle.portable_paths import portable_words
 from mobilestyle.training import quality
+from mobilestyle.training.targets import read_cached_targets
 
 REPO = Path(__file__).resolve().parent.parent
 MARGIN = 16
@@ -76,14 +78,11 @@ def measure(checkpoint_path: Path, content: np.ndarray, target: np.ndarray, size
 
 
 def named_students(words: list[str]) -> dict[str, Path]:
-    students = {}
-    for word in words:
-        label, _, path = word.partition("=")
-        if not label or not path:
-            raise UserError(f"--student wants LABEL=CHECKPOINT.npz, got {word!r}")
-        if not Path(path).is_file():
+    """The --student words as {label: checkpoint}; each checkpoint must exist."""
+    students = {label: Path(path) for label, path in labelled_values("--student", words, "LABEL=CHECKPOINT.npz").items()}
+    for label, path in students.items():
+        if not path.is_file():
             raise UserError(f"--student {label}: no checkpoint at {path}")
-        students[label] = Path(path)
     return students
 
 
@@ -104,10 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             if size % 4 or size <= 2 * MARGIN:
                 raise UserError(f"--crop must be a multiple of 4 above {2 * MARGIN}, got {size}")
         students = named_students(args.student)
-        if not args.frames.is_file():
-            raise UserError(f"--frames: no file at {args.frames}")
-        with np.load(args.frames, allow_pickle=False) as data:
-            content, target = data["content"][: args.count], data["target"][: args.count]
+        content, target = read_cached_targets(args.frames, args.count)
         report = {"command": " ".join(["python benchmarks/crop_mismatch.py", shlex.join(portable_words(argv, REPO))]),
                   "frames": len(content), "size": f"{content.shape[2]}x{content.shape[1]}",
                   "crops_per_frame": CROPS_PER_FRAME, "margin": MARGIN, "students": {}}

@@ -21,6 +21,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mobilestyle.errors import UserError  # noqa: E402
+from mobilestyle.labelled import labelled_values  # noqa: E402
+
 
 def read_run(folder: Path) -> tuple[list[dict], dict]:
     if folder.suffix == ".csv":
@@ -48,8 +51,7 @@ def main() -> None:
     figure, (axis, step_axis) = plt.subplots(1, 2, figsize=(13, 7), sharey=True)
     table, columns = [], ["run", "step", "minutes", "cpu_minutes", "psnr", "ssim"]
     runs = earlier_runs(args.earlier) if args.earlier else []
-    for spec in args.run:
-        label, folder = spec.split("=", 1)
+    for label, folder in labelled_values("--run", args.run, "LABEL=WORK_FOLDER").items():
         runs.append((label, *read_run(Path(folder))))
     for name, rows, report in runs:
         minutes = [float(row["minutes"]) for row in rows]
@@ -84,4 +86,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None

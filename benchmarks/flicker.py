@@ -57,25 +57,13 @@ from mobilestyle.files import atomic_path
 from mobilestyle.evaluation.clip_flicker import Net, floor_row, measure_clip, read_frames, steadier_text
 from mobilestyle.evaluation.evaluate import frame_size, load_student, load_teacher_net, style_student
 from mobilestyle.flicker import FlowDamper, PairFlow, clip_flows, warping_error
+from mobilestyle.labelled import labelled_values
 from mobilestyle.portable_paths import portable_path
 from mobilestyle.progress import eta_progress
 
 REPO = Path(__file__).resolve().parents[1]
 QUALITY_FIGURES = ("structure_psnr", "gram_distance", "detail_ratio", "border", "psnr", "ssim")
 console = Console()
-
-
-def named_values(option: str, words: list[str]) -> dict[str, str]:
-    """The `FILE_NAME=VALUE` words of a repeatable option, as a dict."""
-    named = {}
-    for word in words:
-        name, equals, value = word.partition("=")
-        if not (name and equals and value):
-            raise UserError(f"{option} wants FILE_NAME=VALUE, got {word!r}")
-        if name in named:
-            raise UserError(f"{option} {name} is given twice")
-        named[name] = value
-    return named
 
 
 def check_model_names(option: str, names, models: list[Path]) -> None:
@@ -106,8 +94,8 @@ def quality_figures(report: Path) -> dict:
 
 def model_notes(models: list[Path], label_words: list[str], quality_words: list[str]) -> dict:
     """The JSON's "labels", "quality" and "quality_source" for the --model rows; empty sections left out."""
-    labels = named_values("--label", label_words)
-    reports = {name: Path(path) for name, path in named_values("--quality-from", quality_words).items()}
+    labels = labelled_values("--label", label_words, "FILE_NAME=TEXT")
+    reports = {name: Path(path) for name, path in labelled_values("--quality-from", quality_words, "FILE_NAME=REPORT.json").items()}
     check_model_names("--label", labels, models)
     check_model_names("--quality-from", reports, models)
     notes = {"labels": labels,

@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from mobilestyle.errors import UserError
 from mobilestyle.images import fit_frame, list_images, load_rgb
+from mobilestyle.labelled import labelled_values
 from mobilestyle.networks.checkpoint import load_checkpoint
 from mobilestyle.portable_paths import portable, portable_path
 from mobilestyle.training.losses import gram_distance, style_grams
@@ -65,8 +67,7 @@ def main() -> None:
     photos = np.stack([fit_frame(load_rgb(path), WIDTH, HEIGHT) for path in paths])
     columns = [("photo", photos)]
     rows = [{"label": "photos (no style)", "gram_distance": round(gram_distance(reference, photos, grams), 4)}]
-    for item in args.checkpoints:
-        name, path = item.split("=", 1)
+    for name, path in labelled_values("checkpoints", args.checkpoints, "LABEL=CHECKPOINT.npz").items():
         checkpoint = load_checkpoint(Path(path))
         stylized = stylize(checkpoint.build_model(HEIGHT, WIDTH), photos)
         columns.append((name, stylized))
@@ -84,4 +85,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None

@@ -20,6 +20,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mobilestyle.errors import UserError  # noqa: E402
+from mobilestyle.labelled import labelled_values  # noqa: E402
+
 MEASURES = (("structure_psnr", "structure PSNR (dB, blur σ3)", (25.0, None), 28.98),
             ("gram_distance", "Gram distance (relu1_2/2_2/3_4)", (None, 0.5), 0.075),
             ("detail_ratio", "detail ratio (student / teacher)", (0.8, 1.25), 1.0),
@@ -42,8 +45,7 @@ def main() -> None:
     if args.earlier:
         for row in csv.DictReader(open(args.earlier)):
             runs.setdefault(row.pop("run"), []).append(row)
-    for item in args.run:
-        label, _, folder = item.partition("=")
+    for label, folder in labelled_values("--run", args.run, "LABEL=WORK_FOLDER").items():
         runs[label] = read_curve(Path(folder))
 
     keys = ["run", "step", "cpu_minutes", *(key for key, *_ in MEASURES), "psnr", "ssim"]
@@ -75,4 +77,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None

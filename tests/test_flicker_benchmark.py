@@ -53,13 +53,13 @@ def test_without_labels_or_reports_the_json_gains_no_section(flicker):
 
 @pytest.mark.parametrize("word", ["muse.npz", "=text", "muse.npz="])
 def test_a_word_that_is_not_name_equals_value_is_refused(flicker, word):
-    with pytest.raises(UserError, match="--label wants FILE_NAME=VALUE"):
-        flicker.named_values("--label", [word])
+    with pytest.raises(UserError, match="--label wants FILE_NAME=TEXT"):
+        flicker.model_notes([REPO_ROOT / "models" / "muse.npz"], [word], [])
 
 
 def test_a_name_given_twice_is_refused(flicker):
-    with pytest.raises(UserError, match="--label muse.npz is given twice"):
-        flicker.named_values("--label", ["muse.npz=a", "muse.npz=b"])
+    with pytest.raises(UserError, match="--quality-from muse.npz is given twice"):
+        flicker.model_notes([REPO_ROOT / "models" / "muse.npz"], [], ["muse.npz=a.json", "muse.npz=b.json"])
 
 
 def test_a_name_that_no_model_has_is_refused(flicker):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import keras
@@ -90,6 +91,26 @@ def teacher_targets(teacher: Checkpoint, paths: list[Path], width: int, height: 
     with atomic_path(cache) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, key=np.array(key), content=content, target=target)
+    return content, target
+
+
+def read_cached_targets(path: Path, count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(content frames, teacher frames) from a run's `targets.npz` / `eval_targets.npz`, the first `count` of them.
+
+    For the benchmarks that judge students against one run's teacher frames: a missing, unreadable or
+    foreign file is a one-line `UserError`.
+    """
+    if not path.is_file():
+        raise UserError(f"{path}: no such file (a distill run's targets.npz or eval_targets.npz)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "content" not in data.files or "target" not in data.files:
+                raise UserError(f"{path} holds no \"content\" and \"target\" frames: not a distill run's targets")
+            content, target = data["content"][:count], data["target"][:count]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise UserError(f"{path} is not a readable .npz ({error})") from None
+    if content.ndim != 4 or content.shape != target.shape or not len(content):
+        raise UserError(f"{path}: content {content.shape} and target {target.shape} are not matching frames")
     return content, target
 
 
