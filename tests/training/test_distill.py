@@ -11,6 +11,7 @@ from PIL import Image
 
 from mobilestyle.errors import UserError
 from mobilestyle.training import distill as distill_module
+from mobilestyle.training import targets
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
 from mobilestyle.networks.transformer_net import build_transformer_net
@@ -240,12 +241,23 @@ def test_held_out_photos_are_every_tenth_or_the_eval_folder(tmp_path, teacher, p
         split_content(tiny_config(teacher, photos, tmp_path / "s.npz", eval_dir=photos))
 
 
+def test_evaluation_photos_that_link_to_training_photos_are_counted(tmp_path, photos):
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "a.png").symlink_to(photos / "photo3.png")
+    (linked / "b.png").symlink_to(photos / "photo0.png")
+    train = sorted(photos.glob("photo[1-9].png"))
+    assert targets.trained_on(train, sorted(linked.iterdir())) == 1
+    assert targets.trained_on(train, [photos / "photo0.png"]) == 0
+
+
 def test_perceptual_losses_train_and_bad_vgg_files_are_user_errors(tmp_path, teacher, photos):
     vgg = write_vgg_npz(tmp_path / "vgg.npz")
     report = distill(tiny_config(teacher, photos, tmp_path / "s.npz", vgg_weights=vgg, steps=2, pixel_weight=0.0,
                                  lowpass_weight=100.0, feature_weight=0.5, gram_weight=2.0, tv_weight=1.0))
     assert report["steps"] == 2 and np.isfinite(report["final_loss"])
     assert report["eval"]["gram_distance"] > 0 and report["curve"][-1]["gram_distance"] > 0
+    assert report["eval"]["training_photos_among_them"] == 0
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(UserError, match="holds no VGG conv layers"):
         distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "other.npz"))

@@ -287,7 +287,10 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
         train_content, train_target = teacher_targets(teacher, train_paths, config, cache / "targets.npz", progress)
         eval_content, eval_target = teacher_targets(teacher, eval_paths, config, cache / "eval_targets.npz", progress)
         targets_seconds = time.monotonic() - started
-    console.log(f"{len(train_paths)} training frames, {len(eval_paths)} held-out frames "
+    overlap = targets.trained_on(train_paths, eval_paths)
+    eval_name = "evaluation" if overlap else "held-out"
+    eval_words = f"{eval_name} frames" + (f" ({overlap} of them training photos too)" if overlap else "")
+    console.log(f"{len(train_paths)} training frames, {len(eval_paths)} {eval_words} "
                 f"({config.frame_width}x{config.frame_height}), teacher {teacher.meta.get('teacher', config.teacher)}, "
                 f"losses {', '.join(f'{name} x{weight:g}' for name, weight in config.loss_weights().items())}"
                 + (f", stability x{config.stability_weight:g} (shift {describe_shift(config.stability_shift)}, "
@@ -349,7 +352,7 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
         distill_report.write_grid(folder / "grid.png", eval_content, eval_target, produced)
         distill_report.write_curve(folder, curve, title)
         gram = f"  Gram {scores['gram_distance']:.3f}" if scores["gram_distance"] is not None else ""
-        console.log(f"step {step}  {elapsed / 60:.1f} min  held-out structure {scores['structure_psnr']:.2f} dB{gram}  "
+        console.log(f"step {step}  {elapsed / 60:.1f} min  {eval_name} structure {scores['structure_psnr']:.2f} dB{gram}  "
                     f"detail {scores['detail_ratio']:.2f}  border {scores['border']:.1f}  PSNR {scores['psnr']:.2f} dB")
 
     if not curve and chief:
@@ -421,13 +424,14 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
         "batch_norm_recalibration": recalibration,
         "final_loss": loss_value,
         "eval": {"frames": len(eval_paths), "size": f"{config.frame_width}x{config.frame_height}",
-                 "photos": [p.name for p in eval_paths], "loss_network": loss_net.describe() if loss_net else None,
+                 "photos": [p.name for p in eval_paths], "training_photos_among_them": overlap,
+                 "loss_network": loss_net.describe() if loss_net else None,
                  **scores, "psnr_db": scores["psnr"]},
         "curve": curve, "recipe": config.recipe(),
     }
     with atomic_path(folder / "report.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2))
-    console.log(f"student vs teacher on {len(eval_paths)} held-out frames: structure {scores['structure_psnr']:.2f} dB, "
+    console.log(f"student vs teacher on {len(eval_paths)} {eval_words}: structure {scores['structure_psnr']:.2f} dB, "
                 f"Gram {scores['gram_distance']}, detail {scores['detail_ratio']:.2f}, PSNR {scores['psnr']:.2f} dB, "
                 f"SSIM {scores['ssim']:.4f}; checkpoint {path}, report {folder / 'report.json'}")
     return report

@@ -49,6 +49,13 @@ def split_content(content_dirs: list[Path], eval_dir: Path | None, train_images:
     return train, evenly_spaced(held_out, eval_images)
 
 
+def trained_on(train: list[Path], held_out: list[Path]) -> int:
+    """How many of the held-out photos are the same files as training photos (reached through links or
+    another folder): then the evaluation measures fit, not generalisation, and the reports say so."""
+    training_files = {path.resolve() for path in train}
+    return sum(path.resolve() in training_files for path in held_out)
+
+
 def stylize_frames(model: keras.Model, frames: np.ndarray, progress: Progress | None = None,
                    label: str = "teacher", pad: int = 0) -> np.ndarray:
     """Run a model over uint8 frames one at a time (on each frame reflect-padded by `pad`); uint8 results."""
