@@ -13,38 +13,13 @@ column numbers the runs) and OUT.png (the distillation report's plot of the meas
 """
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 from mobilestyle.errors import UserError
-from mobilestyle.training.distill_report import write_curve_files
+from mobilestyle.training.distill_report import read_curve, write_curve_files
 
 OFFSET_KEYS = ("step", "minutes", "cpu_minutes")
-
-
-def read_rows(path: Path) -> list[dict]:
-    """The points of a curve.csv (or of a run's folder holding one), numbers as numbers."""
-    csv_path = path / "curve.csv" if path.is_dir() else path
-    if not csv_path.is_file():
-        raise UserError(f"no curve at {csv_path}")
-    with open(csv_path, newline="") as handle:
-        rows = [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(handle)]
-    if not rows or any(key not in rows[0] for key in OFFSET_KEYS):
-        raise UserError(f"{csv_path} is not a distillation curve (no points, or no {'/'.join(OFFSET_KEYS)} columns)")
-    return rows
-
-
-def _number(value: str):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        try:
-            return float(value)
-        except ValueError:
-            return value
 
 
 def join(runs: list[list[dict]], earlier: list[dict] | None = None) -> list[dict]:
@@ -74,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.run and not args.earlier:
             raise UserError("give at least one --run (or --earlier)")
-        earlier = read_rows(args.earlier) if args.earlier else None
-        curve = join([read_rows(path) for path in args.run], earlier)
+        earlier = read_curve(args.earlier, OFFSET_KEYS) if args.earlier else None
+        curve = join([read_curve(path, OFFSET_KEYS) for path in args.run], earlier)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

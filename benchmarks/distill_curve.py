@@ -23,20 +23,22 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from mobilestyle.errors import UserError  # noqa: E402
 from mobilestyle.labelled import labelled_values  # noqa: E402
+from mobilestyle.training.distill_report import read_curve  # noqa: E402
+
+COLUMNS = ("step", "minutes", "psnr")
 
 
 def read_run(folder: Path) -> tuple[list[dict], dict]:
-    if folder.suffix == ".csv":
-        return list(csv.DictReader(open(folder))), {}
-    rows = list(csv.DictReader(open(folder / "curve.csv")))
+    """A run's curve points and, for a work folder, its report.json (empty for a bare curve.csv)."""
+    rows = read_curve(folder, COLUMNS)
     report_path = folder / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    report = json.loads(report_path.read_text()) if folder.is_dir() and report_path.exists() else {}
     return rows, report
 
 
 def earlier_runs(table: Path) -> list[tuple[str, list[dict], dict]]:
     runs: dict[str, list[dict]] = {}
-    for row in csv.DictReader(open(table)):
+    for row in read_curve(table, ("run", *COLUMNS)):
         runs.setdefault(row.pop("run"), []).append(row)
     return [(label, rows, {}) for label, rows in runs.items()]
 
@@ -79,7 +81,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out.with_suffix(".png"), dpi=120)
     with open(args.out.with_suffix(".csv"), "w", newline="") as handle:
-        writer = csv.DictWriter(handle, columns, restval="")
+        writer = csv.DictWriter(handle, columns, restval="", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(table)
     print(f"wrote {args.out.with_suffix('.png')} and {args.out.with_suffix('.csv')}")

@@ -22,16 +22,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from mobilestyle.errors import UserError  # noqa: E402
 from mobilestyle.labelled import labelled_values  # noqa: E402
+from mobilestyle.training.distill_report import read_curve  # noqa: E402
 
 MEASURES = (("structure_psnr", "structure PSNR (dB, blur σ3)", (25.0, None), 28.98),
             ("gram_distance", "Gram distance (relu1_2/2_2/3_4)", (None, 0.5), 0.075),
             ("detail_ratio", "detail ratio (student / teacher)", (0.8, 1.25), 1.0),
             ("border", "border departure (0..255)", (None, None), None))
-
-
-def read_curve(path: Path) -> list[dict]:
-    path = path / "curve.csv" if path.is_dir() else path
-    return list(csv.DictReader(open(path)))
 
 
 def main() -> None:
@@ -43,7 +39,7 @@ def main() -> None:
 
     runs: dict[str, list[dict]] = {}
     if args.earlier:
-        for row in csv.DictReader(open(args.earlier)):
+        for row in read_curve(args.earlier, ("run", "cpu_minutes")):
             runs.setdefault(row.pop("run"), []).append(row)
     for label, folder in labelled_values("--run", args.run, "LABEL=WORK_FOLDER").items():
         runs[label] = read_curve(Path(folder))
@@ -58,7 +54,7 @@ def main() -> None:
     figure, axes = plt.subplots(1, len(MEASURES), figsize=(4.2 * len(MEASURES), 3.6))
     for axis, (key, title, (low, high), teacher) in zip(axes, MEASURES):
         for label, rows in runs.items():
-            points = [(float(row["cpu_minutes"]), float(row[key])) for row in rows if row.get(key) not in (None, "")]
+            points = [(row["cpu_minutes"], row[key]) for row in rows if row.get(key) is not None]
             axis.plot(*zip(*points), marker=".", label=label)
         for bound in (low, high):
             if bound is not None:

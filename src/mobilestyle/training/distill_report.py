@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from PIL import Image
 
+from mobilestyle.errors import UserError
 from mobilestyle.files import atomic_path
 from mobilestyle.training import quality
 from mobilestyle.training.targets import stylize_frames
@@ -74,3 +75,30 @@ def write_curve_files(csv_path: Path, png_path: Path, curve: list[dict], title: 
     with atomic_path(png_path) as tmp:
         figure.savefig(tmp, format="png", dpi=90)
     plt.close(figure)
+
+
+def read_curve(path: Path, columns: tuple[str, ...] = ("step", "cpu_minutes")) -> list[dict]:
+    """The points of a curve.csv (or of the run's work folder holding one), numbers as numbers.
+
+    Reads what `write_curve_files` writes and the benchmarks' tables of several runs (a `run` column);
+    a missing file, or one without points or without `columns`, is a one-line `UserError`.
+    """
+    csv_path = path / "curve.csv" if path.is_dir() else path
+    if not csv_path.is_file():
+        raise UserError(f"no curve at {csv_path}")
+    with open(csv_path, newline="") as handle:
+        rows = [{key: _number(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+    if not rows or any(key not in rows[0] for key in columns):
+        raise UserError(f"{csv_path} is not a distillation curve (no points, or no {'/'.join(columns)} columns)")
+    return rows
+
+
+def _number(text: str | None):
+    if text in (None, ""):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
