@@ -65,9 +65,12 @@ def test_batch_norm_nets_are_untouched():
     assert fit_instance_norms_to_fp16(net, _frames(0)) == []
 
 
-def test_calibration_frames_are_model_input_sized_photos_and_noise():
+def test_calibration_frames_are_model_input_sized_photos_noise_and_checkerboards():
     frames = calibration_frames()
-    assert frames.shape == (4, 480, 853, 3)
+    assert frames.shape == (7, 480, 853, 3)
+    white_black = frames[-1]
+    assert (white_black[:4, :4] == 255).all() and (white_black[:4, 4:8] == 0).all()
+    assert (white_black[4:8, 4:8] == 255).all()
     assert 0 <= frames.min() and frames.max() <= 255
 
 

@@ -6,8 +6,8 @@ squares reach about 1.4e7 at the first norm (benchmarks/norm_comparison.md), far
 norm ignores the scale of its input, IN(s * x; s^2 * eps) = IN(x; eps), so multiplying the kernel (and
 bias) of the layer in front of each norm by a power of two s, and the norm's epsilon by s^2, leaves the
 function unchanged while the squares shrink by s^2. s is measured: the largest square the net produces on
-calibration frames (photos scikit-image ships and a frame of noise), with room to spare for brighter or
-busier input. Powers of two scale fp16 and fp32 values exactly.
+calibration frames (photos scikit-image ships, a frame of noise and fine saturated checkerboards), with room
+to spare for brighter or busier input. Powers of two scale fp16 and fp32 values exactly.
 
 Batch norms are folded into the convolutions at export and never square anything, so only instance-norm
 nets are touched.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from mobilestyle import frame
 from mobilestyle.networks.transformer_net import InstanceNorm
 
 FP16_MAX = 65504.0
@@ -45,15 +46,32 @@ class NormScale:
         return self.largest_square * self.scale**2
 
 
+CALIBRATION_PATTERNS = ((2, (255, 0, 0), (0, 255, 255)), (4, (0, 0, 255), (255, 255, 0)),
+                        (4, (255, 255, 255), (0, 0, 0)))
+"""Checkerboards (cell px, colour, colour) that raise a trained net's squares far above photos' (4-px
+blue/yellow: 7x the largest on photos, past fp16 itself, in `muse_instance` scaled for photos alone;
+benchmarks/fp16_headroom.py), so the headroom also covers a camera pointed at a fine, saturated pattern."""
+
+
+def checkerboard(cell: int, first: tuple[int, int, int], second: tuple[int, int, int],
+                 width: int = frame.INPUT_WIDTH, height: int = frame.INPUT_HEIGHT) -> np.ndarray:
+    """A (height, width, 3) uint8 checkerboard of `cell`-px squares in two colours."""
+    y, x = np.mgrid[0:height, 0:width]
+    on_first = ((x // cell + y // cell) % 2 == 0)[..., None]
+    return np.where(on_first, np.array(first, np.uint8), np.array(second, np.uint8))
+
+
 def calibration_frames(seed: int = 0) -> np.ndarray:
-    """Three photos scikit-image ships and one of uniform noise, fitted to the model input (N, 480, 853, 3)."""
+    """Three photos scikit-image ships, one of uniform noise and the `CALIBRATION_PATTERNS`, fitted to the
+    model input: (7, 480, 853, 3)."""
     from skimage import data
 
     from mobilestyle.images import fit_frame
 
     photos = [fit_frame(image) for image in (data.astronaut(), data.coffee(), data.chelsea())]
     noise = np.random.default_rng(seed).integers(0, 256, photos[0].shape, dtype=np.uint8)
-    return np.stack([*photos, noise]).astype(np.float32)
+    patterns = [checkerboard(*pattern) for pattern in CALIBRATION_PATTERNS]
+    return np.stack([*photos, noise, *patterns]).astype(np.float32)
 
 
 def _producer(norm: keras.layers.Layer) -> keras.layers.Layer:
