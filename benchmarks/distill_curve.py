@@ -43,12 +43,12 @@ def earlier_runs(table: Path) -> list[tuple[str, list[dict], dict]]:
     return [(label, rows, {}) for label, rows in runs.items()]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", action="append", required=True, help="LABEL=WORK_FOLDER")
     parser.add_argument("--earlier", type=Path, help="a table this script wrote before: plot its runs too")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/distill_curve"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     figure, (axis, step_axis) = plt.subplots(1, 2, figsize=(13, 7), sharey=True)
     table, columns = [], ["run", "step", "minutes", "cpu_minutes", "psnr", "ssim"]

@@ -30,12 +30,12 @@ MEASURES = (("structure_psnr", "structure PSNR (dB, blur σ3)", (25.0, None), 28
             ("border", "border departure (0..255)", (None, None), None))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", action="append", default=[], help="LABEL=WORK_FOLDER (or a curve.csv)")
     parser.add_argument("--earlier", type=Path, help="a CSV this script wrote before")
     parser.add_argument("--out", type=Path, required=True, help="output path without suffix")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     runs: dict[str, list[dict]] = {}
     if args.earlier:
