@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import load_checkpoint, random_checkpoint, save_checkpoint
@@ -44,8 +45,10 @@ def test_the_net_that_made_the_frames_scores_as_the_teacher_and_another_does_not
     out = tmp_path / "compare.json"
     code = benchmark.main(["--frames", str(inputs["frames"]), "--vgg-weights", str(inputs["vgg"]),
                            "--student", f"same={inputs['teacher']}", "--student", f"other={inputs['other']}",
-                           "--count", "2", "--out", str(out)])
+                           "--count", "2", "--out", str(out), "--grid", str(tmp_path / "grid.jpg")])
     assert code == 0
+    with Image.open(tmp_path / "grid.jpg") as grid:
+        assert grid.format == "JPEG" and grid.size == (4 * WIDTH, 2 * HEIGHT)
     results = json.loads(out.read_text())
     assert list(results) == ["same", "other", "photo_border"]
     same, other = results["same"], results["other"]
