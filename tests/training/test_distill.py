@@ -265,6 +265,22 @@ def test_perceptual_losses_train_and_bad_vgg_files_are_user_errors(tmp_path, tea
         distill(tiny_config(teacher, photos, tmp_path / "s2.npz", vgg_weights=tmp_path / "missing.npz"))
 
 
+def test_the_coarse_gram_loss_alone_trains_and_needs_a_crop_that_survives_the_shrink(tmp_path, teacher, photos):
+    vgg = write_vgg_npz(tmp_path / "vgg.npz")
+    config = tiny_config(teacher, photos, tmp_path / "s.npz", vgg_weights=vgg, steps=2, crop_size=32, pixel_weight=0.0,
+                         coarse_gram_weight=10.0, coarse_gram_shrink=2)
+    assert config.needs_vgg and config.loss_weights() == {"coarse_gram": 10.0}
+    report = distill(config)
+    assert report["steps"] == 2 and np.isfinite(report["final_loss"]) and report["final_loss"] > 0
+    assert report["recipe"]["coarse_gram_weight"] == 10.0 and report["recipe"]["coarse_gram_shrink"] == 2
+    with pytest.raises(UserError, match="--crop-size 32 shrunk 4x leaves under 16 px for the coarse Gram loss"):
+        tiny_config(teacher, photos, tmp_path / "s.npz", crop_size=32, coarse_gram_weight=1.0).validate()
+    with pytest.raises(UserError, match="--coarse-gram-shrink must be one of 2, 4, 8, got 3"):
+        tiny_config(teacher, photos, tmp_path / "s.npz", coarse_gram_shrink=3).validate()
+    with pytest.raises(UserError, match="--coarse-gram-weight must be a finite number >= 0, got -1"):
+        tiny_config(teacher, photos, tmp_path / "s.npz", coarse_gram_weight=-1.0).validate()
+
+
 def test_a_student_that_is_the_teacher_scores_the_psnr_cap(tmp_path, teacher, photos):
     """Content frames, teacher frames, crops and evaluation line up: a copy of the teacher is exact
     (with the teacher run on the unpadded frame, like the student)."""

@@ -3,8 +3,8 @@ import pytest
 import tensorflow as tf
 
 from mobilestyle.images import load_rgb
-from mobilestyle.training.losses import (content_loss, gram_distance, gram_matrix, perceptual_loss, style_grams,
-                                         style_loss, total_variation_loss)
+from mobilestyle.training.losses import (content_loss, gram_distance, gram_matrix, perceptual_loss, shrink,
+                                         style_grams, style_loss, total_variation_loss)
 from mobilestyle.training.vgg import load_loss_network
 from tests.training.synthetic import write_painting, write_vgg_npz
 
@@ -21,6 +21,15 @@ def test_gram_matrix_is_per_image_and_symmetric():
     assert grams.shape == (3, 6, 6)
     np.testing.assert_allclose(grams, np.transpose(grams, (0, 2, 1)), rtol=1e-6)
     np.testing.assert_allclose(grams[1], gram_matrix(features[1:2]).numpy()[0], rtol=1e-6)
+
+
+def test_shrink_averages_blocks_per_image_and_channel():
+    images = np.zeros((2, 4, 6, 3), np.float32)
+    images[0, :, ::2, 0] = 8.0
+    images[1, :2, :, 2] = 4.0
+    shrunk = shrink(tf.constant(images), 2).numpy()
+    assert shrunk.shape == (2, 2, 3, 3)
+    assert (shrunk[0, ..., 0] == 4.0).all() and (shrunk[1, 0, :, 2] == 4.0).all() and (shrunk[1, 1, :, 2] == 0).all()
 
 
 def test_total_variation_of_an_edge_and_of_a_flat_image():

@@ -56,6 +56,10 @@ def distill(
                                                                  "deepest layer (perceptual: 0.5).")] = None,
     gram_weight: Annotated[Optional[float], typer.Option(help="Relative Gram error at relu1_2/relu2_2/relu3_4, each "
                                                               "crop against the teacher's: texture (perceptual: 10).")] = None,
+    coarse_gram_weight: Annotated[Optional[float], typer.Option(
+        help="The Gram error on both frames shrunk --coarse-gram-shrink times: relu3_4 then sees the teacher's "
+             "stroke layout, not only its 48-px surface [0].")] = None,
+    coarse_gram_shrink: Annotated[int, typer.Option(help="Shrink factor of the coarse Gram loss: 2, 4 or 8.")] = 4,
     tv_weight: Annotated[Optional[float], typer.Option(help="Total variation [0].")] = None,
     stability_weight: Annotated[Optional[float], typer.Option(
         help=f"{STABILITY_WEIGHT_HELP} (perceptual: 100, others: 0).")] = None,
@@ -90,7 +94,8 @@ def distill(
         teacher=teacher, content_dirs=content_dir, out=out, steps=steps, minutes=minutes,
         batch_size=batch_size, crop_size=crop_size, lr=lr, seed=seed, eval_dir=eval_dir, eval_images=eval_images,
         train_images=train_images, vgg_weights=vgg_weights, pixel_weight=pixel_weight, lowpass_weight=lowpass_weight,
-        lowpass_sigma=lowpass_sigma, feature_weight=feature_weight, gram_weight=gram_weight, tv_weight=tv_weight,
+        lowpass_sigma=lowpass_sigma, feature_weight=feature_weight, gram_weight=gram_weight,
+        coarse_gram_weight=coarse_gram_weight, coarse_gram_shrink=coarse_gram_shrink, tv_weight=tv_weight,
         stability_weight=stability_weight, stability_shift=parse_stability_shift(stability_shift),
         stability_noise=stability_noise,
         teacher_pad=teacher_pad, init=init, norm_stats=norm_stats,

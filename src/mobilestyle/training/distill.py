@@ -83,7 +83,9 @@ CURVE_FRAMES = 4
 LR_FLOOR = 0.05
 STATE_FORMAT = "mobilestyle.distill-state/1"
 NORM_STATS_KINDS = ("batch", "fixed")
-LOSS_TERMS = ("pixel", "lowpass", "feature", "gram", "tv")
+LOSS_TERMS = ("pixel", "lowpass", "feature", "gram", "coarse_gram", "tv")
+COARSE_GRAM_SHRINKS = (2, 4, 8)
+COARSE_GRAM_MIN_SIDE = 16  # px of a shrunk crop: 4x4 feature maps at relu3_4
 _PIXEL_ONLY = {"pixel_weight": 1.0, "lowpass_weight": 0.0, "feature_weight": 0.0, "gram_weight": 0.0,
                "tv_weight": 0.0, "stability_weight": 0.0}
 # Option defaults per `--preset`; `crop_size` None means whole-height crops (the frame's height).
@@ -120,6 +122,8 @@ class DistillConfig:
     lowpass_sigma: float = 2.0
     feature_weight: float = 0.0
     gram_weight: float = 0.0
+    coarse_gram_weight: float = 0.0
+    coarse_gram_shrink: int = 4
     tv_weight: float = 0.0
     stability_weight: float = 0.0
     stability_shift: int | str = RANDOM_SHIFT  # or a fixed 1-3 px
@@ -153,9 +157,15 @@ class DistillConfig:
         for term in LOSS_TERMS:
             value = getattr(self, f"{term}_weight")
             if not (value >= 0 and math.isfinite(value)):
-                raise UserError(f"--{term}-weight must be a finite number >= 0, got {value}")
+                raise UserError(f"--{term.replace('_', '-')}-weight must be a finite number >= 0, got {value}")
         if not any(getattr(self, f"{term}_weight") for term in LOSS_TERMS):
-            raise UserError("every loss weight is 0: give at least one of --pixel/--lowpass/--feature/--gram/--tv-weight")
+            raise UserError("every loss weight is 0: give at least one of --pixel/--lowpass/--feature/--gram/--coarse-gram/--tv-weight")
+        if self.coarse_gram_shrink not in COARSE_GRAM_SHRINKS:
+            raise UserError(f"--coarse-gram-shrink must be one of {', '.join(map(str, COARSE_GRAM_SHRINKS))}, "
+                            f"got {self.coarse_gram_shrink}")
+        if self.coarse_gram_weight and self.crop_size // self.coarse_gram_shrink < COARSE_GRAM_MIN_SIDE:
+            raise UserError(f"--crop-size {self.crop_size} shrunk {self.coarse_gram_shrink}x leaves under "
+                            f"{COARSE_GRAM_MIN_SIDE} px for the coarse Gram loss")
         if not self.lowpass_sigma > 0:
             raise UserError(f"--lowpass-sigma must be positive, got {self.lowpass_sigma}")
         validate_stability(self.stability_weight, self.stability_shift, self.stability_noise)
@@ -172,7 +182,7 @@ class DistillConfig:
 
     @property
     def needs_vgg(self) -> bool:
-        return bool(self.feature_weight or self.gram_weight)
+        return bool(self.feature_weight or self.gram_weight or self.coarse_gram_weight)
 
     def loss_weights(self) -> dict[str, float]:
         return {term: getattr(self, f"{term}_weight") for term in LOSS_TERMS if getattr(self, f"{term}_weight")}

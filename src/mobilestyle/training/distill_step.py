@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf
 
 from mobilestyle.training.distribute import Distribution
-from mobilestyle.training.losses import content_loss, gram_loss, lowpass_pixel_loss, total_variation_loss
+from mobilestyle.training.losses import content_loss, gram_loss, lowpass_pixel_loss, shrink, total_variation_loss
 from mobilestyle.training.stability import add_stability_term, replica_noise_step, stability_loss
 from mobilestyle.training.vgg import CONTENT_LAYER, LossNetwork
 
@@ -56,6 +56,10 @@ def make_train_step(student: keras.Model, optimizer, loss_net: LossNetwork | Non
                                                  for layer in feature_layers])
                 if "gram" in weights:
                     terms["gram"] = gram_loss(features, target_features, loss_net.style_layers)
+                if "coarse_gram" in weights:  # the same Gram error on frames shrunk: stroke layout, not surface
+                    factor = config.coarse_gram_shrink
+                    terms["coarse_gram"] = gram_loss(loss_net(shrink(produced, factor)),
+                                                     loss_net(shrink(target, factor)), loss_net.style_layers)
             if "tv" in weights:
                 terms["tv"] = total_variation_loss(produced)
             total = tf.add_n([weights[name] * value for name, value in terms.items()])

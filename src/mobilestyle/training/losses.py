@@ -103,6 +103,11 @@ def feature_loss(features: dict[str, tf.Tensor], targets: dict[str, tf.Tensor], 
     return tf.add_n([content_loss(features, targets, layer) for layer in layers])
 
 
+def shrink(images: tf.Tensor, factor: int) -> tf.Tensor:
+    """Images shrunk `factor` times by averaging factor x factor blocks."""
+    return tf.nn.avg_pool2d(images, factor, factor, "VALID")
+
+
 def gram_loss(features: dict[str, tf.Tensor], targets: dict[str, tf.Tensor], layers: tuple[str, ...]) -> tf.Tensor:
     """Mean over images of the summed ||G - G_target||^2 / ||G_target||^2, each image against its own target."""
     total = 0.0
