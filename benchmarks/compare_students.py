@@ -9,8 +9,8 @@ Usage:
 teacher's frames), so every student is judged against the same teacher frames; its `targets.npz`
 (the training frames; `--count` takes the first few) shows how well a student fits what it trained on.
 The photos' own border departure is printed as the bar for the students' borders. `--grid
-muse_compare.jpg` also draws photo | teacher | each student, centre crops of the first two frames at 100%. (An old shipped checkpoint is in
-git: `git show REV:models/muse.npz > OLD.npz`.)
+muse_compare.jpg` also draws photo | teacher | each student, centre crops of the first two frames at
+100%. (An old shipped checkpoint is in git: `git show REV:models/muse.npz > OLD.npz`.)
 """
 
 import argparse

@@ -36,7 +36,8 @@ def inputs(tmp_path_factory):
     small = folder / "small.npz"
     np.savez(small, key=np.array("test"), content=content[:, :64, :64], target=stripes[:, :64, :64])
     student = save_checkpoint(random_checkpoint(ArchSpec.parse(SMALL), seed=1), folder / "student.npz")
-    return {"frames": frames, "small": small, "student": student, "vgg": write_vgg_npz(folder / "vgg.npz", VGG19_LAYERS)}
+    vgg = write_vgg_npz(folder / "vgg.npz", VGG19_LAYERS)
+    return {"frames": frames, "small": small, "student": student, "vgg": vgg}
 
 
 def test_shrinking_averages_areas(benchmark):

@@ -49,8 +49,8 @@ class NormScale:
 CALIBRATION_PATTERNS = ((2, (255, 0, 0), (0, 255, 255)), (4, (0, 0, 255), (255, 255, 0)),
                         (4, (255, 255, 255), (0, 0, 0)))
 """Checkerboards (cell px, colour, colour) that raise a trained net's squares far above photos' (4-px
-blue/yellow: 7x the largest on photos, past fp16 itself, in `muse_instance` scaled for photos alone;
-benchmarks/fp16_headroom.py), so the headroom also covers a camera pointed at a fine, saturated pattern."""
+blue/yellow: 6.4x the largest on 8 BSDS photos, past fp16 itself, in `muse_instance` scaled for photos
+alone; benchmarks/fp16_headroom.md), so the headroom also covers a camera pointed at a fine, saturated pattern."""
 
 
 def checkerboard(cell: int, first: tuple[int, int, int], second: tuple[int, int, int],

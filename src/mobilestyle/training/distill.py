@@ -159,7 +159,8 @@ class DistillConfig:
             if not (value >= 0 and math.isfinite(value)):
                 raise UserError(f"--{term.replace('_', '-')}-weight must be a finite number >= 0, got {value}")
         if not any(getattr(self, f"{term}_weight") for term in LOSS_TERMS):
-            raise UserError("every loss weight is 0: give at least one of --pixel/--lowpass/--feature/--gram/--coarse-gram/--tv-weight")
+            raise UserError("every loss weight is 0: give at least one of "
+                            "--pixel/--lowpass/--feature/--gram/--coarse-gram/--tv-weight")
         if self.coarse_gram_shrink not in COARSE_GRAM_SHRINKS:
             raise UserError(f"--coarse-gram-shrink must be one of {', '.join(map(str, COARSE_GRAM_SHRINKS))}, "
                             f"got {self.coarse_gram_shrink}")
@@ -362,7 +363,8 @@ def distill(config: DistillConfig, console: Console | None = None, distribution:
         distill_report.write_grid(folder / "grid.png", eval_content, eval_target, produced)
         distill_report.write_curve(folder, curve, title)
         gram = f"  Gram {scores['gram_distance']:.3f}" if scores["gram_distance"] is not None else ""
-        console.log(f"step {step}  {elapsed / 60:.1f} min  {eval_name} structure {scores['structure_psnr']:.2f} dB{gram}  "
+        console.log(f"step {step}  {elapsed / 60:.1f} min  {eval_name} structure {scores['structure_psnr']:.2f} dB"
+                    f"{gram}  "
                     f"detail {scores['detail_ratio']:.2f}  border {scores['border']:.1f}  PSNR {scores['psnr']:.2f} dB")
 
     if not curve and chief:
