@@ -10,13 +10,10 @@ from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import random_checkpoint, save_checkpoint
 from mobilestyle.training.vgg import TEXTURE_LAYERS, load_loss_network
 from tests.conftest import REPO_ROOT, load_script
-from tests.training.synthetic import write_vgg_npz
+from tests.training.synthetic import VGG19_LAYERS, write_vgg_npz
 
 SMALL = "blocks=1,width=0.25,norm=batch,upsample=nearest,padding=reflect,output=tanh150,out_norm=yes,eps=0.001"
 HEIGHT, WIDTH = 128, 160
-VGG19_LAYERS = {"block1_conv1": (3, 64), "block1_conv2": (64, 64), "block2_conv1": (64, 128),
-                "block2_conv2": (128, 128), "block3_conv1": (128, 256), "block3_conv2": (256, 256),
-                "block3_conv3": (256, 256), "block3_conv4": (256, 256)}
 
 
 @pytest.fixture(scope="module")

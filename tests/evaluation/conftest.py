@@ -10,14 +10,10 @@ from mobilestyle.evaluation import evaluate as evaluation
 from mobilestyle.networks.arch import ArchSpec
 from mobilestyle.networks.checkpoint import random_checkpoint, save_checkpoint
 from tests.cli.conftest import run_cli  # noqa: F401  (the fixture, for the command tests)
-from tests.training.synthetic import write_photos, write_vgg_npz
+from tests.training.synthetic import VGG19_LAYERS, write_photos, write_vgg_npz
 
 SMALL = (128, 72)
 TINY = "blocks=1,width=0.25"
-# VGG19 up to block3_conv4 (relu3_4 is a texture layer), like the partial VGG19 in ../shared.
-VGG19_LAYERS = {"block1_conv1": (3, 64), "block1_conv2": (64, 64), "block2_conv1": (64, 128),
-                "block2_conv2": (128, 128), "block3_conv1": (128, 256), "block3_conv2": (256, 256),
-                "block3_conv3": (256, 256), "block3_conv4": (256, 256)}
 
 
 @pytest.fixture

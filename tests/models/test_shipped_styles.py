@@ -21,7 +21,7 @@ from mobilestyle.training.distill import PRESETS, DistillConfig
 from mobilestyle.training.targets import stylize_frames
 from tests.cli.conftest import run_cli  # noqa: F401  (the fixture)
 from tests.conftest import REPO_ROOT, load_script
-from tests.training.synthetic import smooth_image, write_vgg_npz
+from tests.training.synthetic import VGG19_LAYERS, smooth_image, write_vgg_npz
 
 MODELS = shipped_models_dir()
 SHIPPED = sorted(MODELS.glob("*.npz"))
@@ -32,10 +32,6 @@ REQUIRED_KEYS = {"style", "checkpoint", "source_painting", "public_domain", "lic
 ABSOLUTE = re.compile(r"(?:^|[\s(\[=,\"'])/(?![/\s])")
 TINY = "blocks=1,width=0.25"
 SIZE = (72, 48)
-# VGG19 up to block3_conv4 (relu3_4 is a texture layer), like the partial VGG19 in ../shared.
-VGG19_LAYERS = {"block1_conv1": (3, 64), "block1_conv2": (64, 64), "block2_conv1": (64, 128),
-                "block2_conv2": (128, 128), "block3_conv1": (128, 256), "block3_conv2": (256, 256),
-                "block3_conv3": (256, 256), "block3_conv4": (256, 256)}
 
 
 def load_ship_style():

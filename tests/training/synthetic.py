@@ -6,6 +6,9 @@ import numpy as np
 from PIL import Image
 
 VGG_LAYERS = {"block1_conv1": (3, 64), "block1_conv2": (64, 64), "block2_conv1": (64, 128), "block2_conv2": (128, 128)}
+# VGG19 up to block3_conv4 (relu3_4 is a texture layer), like the partial VGG19 in ../shared.
+VGG19_LAYERS = {**VGG_LAYERS, "block3_conv1": (128, 256), "block3_conv2": (256, 256), "block3_conv3": (256, 256),
+                "block3_conv4": (256, 256)}
 
 
 def write_vgg_npz(path: Path, layers: dict | None = None, seed: int = 0) -> Path:
